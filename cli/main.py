@@ -1,0 +1,27 @@
+"""Entry point of the `lsat` command: one Typer app, one sub-app per area.
+
+Errors a user can act on (`LsatError`) print as one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from lsat_core.errors import LsatError
+
+app = typer.Typer(
+    name="lsat",
+    help="LSAT Studio: simulate incremental updates of LLM recommenders over a real stream.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+def main() -> None:
+    try:
+        app()
+    except LsatError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)

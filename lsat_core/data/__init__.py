@@ -1,0 +1,1 @@
+"""Interaction data: sources (ratings + titles), the period stream built from them, prompts."""

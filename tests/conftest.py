@@ -1,0 +1,33 @@
+"""Fixtures shared by every test package: cache and service locations.
+
+Real datasets and the real backbone are fetched once into a test cache (LSAT_TEST_CACHE_DIR,
+default `.test-cache/` in the repository) so repeated runs reuse them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def test_cache_dir() -> Path:
+    path = Path(os.environ.get("LSAT_TEST_CACHE_DIR") or REPO_ROOT / ".test-cache")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    return os.environ.get(
+        "LSAT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return os.environ.get("LSAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
