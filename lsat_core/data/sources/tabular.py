@@ -1,0 +1,155 @@
+"""A user's own ratings file: CSV (or tab-separated) or Parquet, with a column mapping.
+
+Timestamps may be Unix seconds or dates ("2001-02-03", "2001-02-03T04:05:06Z"; naive = UTC).
+Titles come from an optional title column (the first title seen for an item wins); without
+one, the item id is the title.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lsat_core.data.sources.base import (
+    RatingsData,
+    files_checksum,
+    items_frame,
+    parse_ratings,
+    parse_timestamps,
+    ratings_frame,
+    read_ratings_text,
+    read_text_table,
+    require_file,
+)
+from lsat_core.errors import ConfigError, InputError
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
+SEPARATORS = {"csv": ",", "tsv": "\t"}
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which column of the file holds each field."""
+
+    user: str = "user"
+    item: str = "item"
+    rating: str = "rating"
+    timestamp: str = "timestamp"
+    title: str | None = None
+
+    def __post_init__(self) -> None:
+        for role, name in self.roles().items():
+            if not isinstance(name, str) or not name:
+                raise ConfigError(f"give a column name for {role}", where="columns")
+
+    def roles(self) -> dict[str, str]:
+        """role -> column, the title included when mapped."""
+        roles = {"user": self.user, "item": self.item, "rating": self.rating}
+        roles["timestamp"] = self.timestamp
+        if self.title is not None:
+            roles["title"] = self.title
+        return roles
+
+    @classmethod
+    def parse(cls, text: str) -> ColumnMapping:
+        """From "user=uid,item=iid,rating=stars,timestamp=ts[,title=name]" (CLI form)."""
+        fields: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            role, sep, column = part.partition("=")
+            if not sep or role.strip() not in {"user", "item", "rating", "timestamp", "title"}:
+                raise ConfigError(
+                    f"expected role=column with role in user, item, rating, timestamp, title; "
+                    f"got {part!r}",
+                    where="columns",
+                )
+            fields[role.strip()] = column.strip()
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class TabularSource:
+    path: Path
+    columns: ColumnMapping = ColumnMapping()
+    file_format: str | None = None
+    """"csv", "tsv" or "parquet"; None: from the file suffix."""
+    noun: str = "item"
+
+    def __post_init__(self) -> None:
+        if self.format() not in (*SEPARATORS, "parquet"):
+            raise ConfigError(
+                f"unknown format {self.format()!r}; choose csv, tsv or parquet", where="format"
+            )
+
+    def format(self) -> str:
+        return self.file_format or FORMATS.get(Path(self.path).suffix.lower(), "csv")
+
+    def describe(self) -> str:
+        mapping = ",".join(f"{role}={name}" for role, name in self.columns.roles().items())
+        return f"tabular:{self.format()}:{mapping}:{self.noun}"
+
+    def checksum(self) -> str:
+        return files_checksum([self.path])
+
+    def load(self) -> RatingsData:
+        path = require_file(self.path)
+        if self.format() == "parquet":
+            ratings, titles = self._load_parquet(path)
+        else:
+            ratings, titles = self._load_text(path)
+        if ratings.empty:
+            raise InputError("no ratings in the file", where=path)
+        items = items_frame(ratings["item"], titles if titles is not None else ratings["item"])
+        return RatingsData(
+            ratings=ratings,
+            items=items,
+            checksum=self.checksum(),
+            noun=self.noun,
+            source=self.describe(),
+            origin=str(path),
+        )
+
+    def _load_text(self, path: Path) -> tuple[pd.DataFrame, pd.Series | None]:
+        sep = SEPARATORS[self.format()]
+        roles = self.columns.roles()
+        ratings = read_ratings_text(
+            path,
+            where=path,
+            sep=sep,
+            columns={role: roles[role] for role in ("user", "item", "rating", "timestamp")},
+            quoting=csv.QUOTE_MINIMAL,
+        )
+        if self.columns.title is None:
+            return ratings, None
+        titles = read_text_table(
+            path, sep=sep, quoting=csv.QUOTE_MINIMAL, usecols=[self.columns.title], dtype="str"
+        )[self.columns.title]
+        return ratings, titles
+
+    def _load_parquet(self, path: Path) -> tuple[pd.DataFrame, pd.Series | None]:
+        roles = self.columns.roles()
+        try:
+            available = pq.read_schema(path).names
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"not a Parquet file ({exc})", where=path) from exc
+        missing = [
+            f"{name!r} (for {role})" for role, name in roles.items() if name not in available
+        ]
+        if missing:
+            raise InputError(
+                f"missing column {', '.join(missing)}; columns in file: {', '.join(available)}",
+                where=path,
+            )
+        table = pd.read_parquet(path, columns=list(dict.fromkeys(roles.values())))
+        rating = parse_ratings(
+            table[roles["rating"]], where=path, column=roles["rating"], line_of_row=None
+        )
+        timestamp = parse_timestamps(
+            table[roles["timestamp"]], where=path, column=roles["timestamp"], line_of_row=None
+        )
+        ratings = ratings_frame(table[roles["user"]], table[roles["item"]], rating, timestamp)
+        return ratings, table[roles["title"]] if "title" in roles else None
