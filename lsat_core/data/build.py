@@ -48,7 +48,10 @@ def build_stream(data: RatingsData, config: StreamConfig) -> Stream:
 def filter_ratings(
     ratings: pd.DataFrame, items: pd.DataFrame, config: StreamConfig
 ) -> pd.DataFrame:
-    """Ratings of the kept users and items, still in file order."""
+    """Ratings of the kept users and items, still in file order.
+
+    Ratings of an item without a title are dropped first: a prompt cannot name such an item
+    (the Amazon reference drops rows without a title; MovieLens titles every item)."""
     ratings = ratings[ratings["item"].isin(items["item"])]
     if config.min_user_interactions > 0 or config.user_sample_fraction < 1.0:
         ratings = ratings[ratings["user"].isin(_kept_users(ratings["user"], config))]

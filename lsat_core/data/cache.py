@@ -29,7 +29,7 @@ from lsat_core.data.schema import ITEMS_COLUMNS, SAMPLE_COLUMNS
 from lsat_core.data.sources.base import RatingsSource
 from lsat_core.data.stream import STREAM_FORMAT_VERSION, Stream, stream_key
 from lsat_core.data.stream_config import StreamConfig
-from lsat_core.errors import InputError
+from lsat_core.errors import ConfigError, InputError
 
 SAMPLES_FILE = "samples.parquet"
 ITEMS_FILE = "items.parquet"
@@ -102,7 +102,7 @@ def load_cached_stream(cache_dir: Path, key: str) -> Stream | None:
     items = _read_parquet(folder / ITEMS_FILE, ITEMS_COLUMNS)
     try:
         config = config_from_dict(StreamConfig, meta["config"])
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ConfigError) as exc:
         raise _damaged(folder / META_FILE, f"bad config ({_first_line(exc)})") from exc
     stream = Stream(
         samples=samples,

@@ -74,7 +74,8 @@ class Stream:
         trains = np.r_[0, np.cumsum((self.samples["split"] == TRAIN).to_numpy())]
         return np.stack([starts, starts + trains[ends] - trains[starts], ends], axis=1)  # [T, 3]
 
-    def _rows(self, t: int, part: int) -> pd.DataFrame:
+    def _bounds_of(self, t: int) -> tuple[int, int, int]:
+        """(start, start of val, end) rows of period t; InputError when t is not a period."""
         if (
             isinstance(t, bool)
             or not isinstance(t, int | np.integer)
@@ -82,24 +83,26 @@ class Stream:
         ):
             raise InputError(f"period {t!r} is out of range 1..{self.num_periods}", where="period")
         start, val_start, end = self._bounds[t - 1]
-        lo, hi = {0: (start, end), 1: (start, val_start), 2: (val_start, end)}[part]
-        return self.samples.iloc[lo:hi]
+        return int(start), int(val_start), int(end)
 
     def period(self, t: int) -> pd.DataFrame:
         """All samples of D_t, in time order."""
-        return self._rows(t, 0)
+        start, _, end = self._bounds_of(t)
+        return self.samples.iloc[start:end]
 
     def train(self, t: int) -> pd.DataFrame:
         """train_t: the first (1 - val_fraction) of D_t in time order."""
-        return self._rows(t, 1)
+        start, val_start, _ = self._bounds_of(t)
+        return self.samples.iloc[start:val_start]
 
     def val(self, t: int) -> pd.DataFrame:
         """val_t: the last val_fraction of D_t in time order."""
-        return self._rows(t, 2)
+        _, val_start, end = self._bounds_of(t)
+        return self.samples.iloc[val_start:end]
 
     def test(self, t: int) -> pd.DataFrame:
         """The test set of D_t is the whole period (SPEC section 1, step 5)."""
-        return self._rows(t, 0)
+        return self.period(t)
 
     def train_range(self, first: int, last: int) -> pd.DataFrame:
         """train_first..train_last plus val_first..val_{last-1}, in stream order.

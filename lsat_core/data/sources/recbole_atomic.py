@@ -83,10 +83,11 @@ class RecboleAtomicSource:
         if self.title_style == TITLE_IS_ID:
             return items_frame(ids, ids)
         title = table[_field(fields, "movie_title", path)].str.strip()
-        # RecBole writes the year as a token ("1995"); a float column would read "1995.0".
+        # RecBole writes the year as a token ("1995"); a float column would read "1995.0". Its
+        # one movie without a date has the year "unkonwn": the title then stands alone.
         year = table[_field(fields, "release_year", path)].str.strip().str.removesuffix(".0")
         with_year = title + " (" + year + ")"
-        return items_frame(ids, with_year.where(year != "", title))
+        return items_frame(ids, with_year.where(year.str.fullmatch(r"\d{4}"), title))
 
 
 def _fields(path: Path) -> dict[str, str]:

@@ -49,11 +49,13 @@ class ColumnMapping:
 
     def roles(self) -> dict[str, str]:
         """role -> column, the title included when mapped."""
-        roles = {"user": self.user, "item": self.item, "rating": self.rating}
-        roles["timestamp"] = self.timestamp
-        if self.title is not None:
-            roles["title"] = self.title
-        return roles
+        roles = {
+            "user": self.user,
+            "item": self.item,
+            "rating": self.rating,
+            "timestamp": self.timestamp,
+        }
+        return roles if self.title is None else {**roles, "title": self.title}
 
     @classmethod
     def parse(cls, text: str) -> ColumnMapping:

@@ -95,6 +95,11 @@ def test_saving_an_existing_stream_keeps_the_first_copy(source, tmp_path):
         ("meta.json", lambda p: p.write_text("[]"), "not a stream description"),
         (
             "meta.json",
+            lambda p: p.write_text(p.read_text().replace('"count"', '"weekly"')),
+            "bad config (period_mode: unknown mode 'weekly'",
+        ),
+        (
+            "meta.json",
             lambda p: p.write_text(p.read_text().replace('"num_samples": ', '"num_samples": 1')),
             "samples where",
         ),

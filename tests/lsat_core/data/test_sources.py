@@ -53,9 +53,10 @@ def test_recbole_atomic_ml100k_joins_title_and_year(tmp_path):
     item.write_text(
         "item_id:token\tmovie_title:token_seq\trelease_year:token\tclass:token_seq\n"
         '10\tBird "Charlie"\t1988\tDrama\n20\tAmélie\t2001\tComedy\n30\tCity, The\t\tDrama\n'
+        "40\tunkonwn\tunkonwn\tunknown\n"
     )
     data = RecboleAtomicSource(inter, item, title_style=TITLE_AND_YEAR).load()
-    check_table(data, titles={**TITLES, "30": "City, The"})
+    check_table(data, titles={**TITLES, "30": "City, The", "40": "unkonwn"})
 
 
 @pytest.mark.parametrize("packed", [False, True])
