@@ -1,0 +1,93 @@
+"""Engines and sessions for the run store: SQLite (a file, the default) or PostgreSQL by URL.
+
+The caller owns the transaction: data-access functions in this package flush but never commit;
+`session_scope` commits when its block ends and rolls back when it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+from lsat_core.errors import ConfigError
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another one before "database is locked"."""
+
+
+def parse_database_url(database_url: str) -> URL:
+    """The URL, or a ConfigError naming it when it is malformed or not a supported backend."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError as exc:
+        raise ConfigError(f"not a database URL: {database_url!r}", where="database_url") from exc
+    if url.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise ConfigError(
+            f"unsupported database {url.get_backend_name()!r} in "
+            f"{url.render_as_string(hide_password=True)}; use sqlite or postgresql",
+            where="database_url",
+        )
+    return url
+
+
+def make_engine(database_url: str, *, enforce_foreign_keys: bool = True) -> Engine:
+    """An engine for the store; for a SQLite file, creates its folder and sets it up for workers.
+
+    `enforce_foreign_keys=False` is only for schema migrations: SQLite alters a table by copying
+    and dropping it, and dropping a parent would cascade-delete its children.
+    """
+    url = parse_database_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return _make_sqlite_engine(url, enforce_foreign_keys)
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _make_sqlite_engine(url: URL, enforce_foreign_keys: bool) -> Engine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy, not the sqlite3 driver, emits BEGIN (the recipe in SQLAlchemy's SQLite
+        # dialect docs): the driver's legacy mode runs SELECTs outside the transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets the dashboard read while a worker writes (sqlite.org/wal.html).
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
+        # waits for other writers (busy_timeout) instead of failing with SQLITE_BUSY when its
+        # read snapshot went stale (sqlite.org/isolation.html, sqlite.org/lang_transaction.html).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit (the dashboard uses them afterwards)."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises.
+
+    Keep it short (never train or score inside one): on SQLite an open transaction holds the
+    write lock, and on PostgreSQL the rows it wrote stay locked until it ends.
+    """
+    with make_session_factory(engine)() as session, session.begin():
+        yield session

@@ -1,0 +1,170 @@
+"""Read side for the dashboard and the CLI: experiments, runs, results as a DataFrame, activity.
+
+Objects returned stay readable after their session closes (`make_session_factory` does not
+expire on commit), so a page can query in a short `session_scope` and render afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.orm import Session
+
+from lsat_core.store.models import Event, Experiment, ExperimentRun, PeriodResult, Progress, Run
+
+RESULT_COLUMNS = (
+    "run_id",
+    "run_key",
+    "run_name",
+    "strategy",
+    "backbone",
+    "protocol",
+    "seed",
+    "train_period",
+    "eval_period",
+    "role",
+    "segment",
+    "auc",
+    "n",
+    "positives",
+    "ci_low",
+    "ci_high",
+    "coefficient",
+    "coefficient_curve",
+    "samples_trained",
+    "tokens_trained",
+    "train_seconds",
+    "eval_seconds",
+    "update_latency_seconds",
+    "device",
+    "updated_at",
+)
+"""Columns of `results_frame`: the run's identity, then every field of its period result."""
+_FLOAT_COLUMNS = (
+    "auc",
+    "ci_low",
+    "ci_high",
+    "coefficient",
+    "train_seconds",
+    "eval_seconds",
+    "update_latency_seconds",
+)
+_INT_COLUMNS = ("run_id", "seed", "train_period", "eval_period", "n", "positives")
+_NULLABLE_INT_COLUMNS = ("samples_trained", "tokens_trained")
+
+
+def get_experiment(session: Session, experiment_id: int) -> Experiment | None:
+    return session.get(Experiment, experiment_id)
+
+
+def list_experiments(session: Session, *, limit: int | None = None) -> list[Experiment]:
+    """Newest first."""
+    statement = select(Experiment).order_by(Experiment.id.desc()).limit(limit)
+    return list(session.scalars(statement))
+
+
+def get_run(session: Session, run_id: int) -> Run | None:
+    return session.get(Run, run_id)
+
+
+def list_runs(session: Session, experiment_id: int | None = None) -> list[Run]:
+    """All runs, or the runs of one experiment, oldest first."""
+    statement = select(Run).order_by(Run.id)
+    if experiment_id is not None:
+        statement = statement.where(Run.id.in_(_runs_of(experiment_id)))
+    return list(session.scalars(statement))
+
+
+def results_frame(session: Session, run_ids: Sequence[int]) -> pd.DataFrame:
+    """One row per stored period result of these runs, with RESULT_COLUMNS, in period order."""
+    statement = (
+        select(
+            Run.id,
+            Run.key,
+            Run.name,
+            Run.strategy,
+            Run.backbone,
+            Run.protocol,
+            Run.seed,
+            PeriodResult.train_period,
+            PeriodResult.eval_period,
+            PeriodResult.role,
+            PeriodResult.segment,
+            PeriodResult.auc,
+            PeriodResult.n,
+            PeriodResult.positives,
+            PeriodResult.ci_low,
+            PeriodResult.ci_high,
+            PeriodResult.coefficient,
+            PeriodResult.coefficient_curve,
+            PeriodResult.samples_trained,
+            PeriodResult.tokens_trained,
+            PeriodResult.train_seconds,
+            PeriodResult.eval_seconds,
+            PeriodResult.update_latency_seconds,
+            PeriodResult.device,
+            PeriodResult.updated_at,
+        )
+        .join(PeriodResult, PeriodResult.run_id == Run.id)
+        .where(Run.id.in_(list(run_ids)))
+        .order_by(
+            Run.id,
+            PeriodResult.train_period,
+            PeriodResult.eval_period,
+            PeriodResult.role,
+            PeriodResult.segment,
+        )
+    )
+    rows = [tuple(row) for row in session.execute(statement)]
+    frame = pd.DataFrame.from_records(rows, columns=list(RESULT_COLUMNS))
+    # Fixed dtypes whatever is NULL: missing numbers are NaN / <NA>, enum members plain strings.
+    frame["segment"] = frame["segment"].map(str)
+    dtypes = {name: "int64" for name in _INT_COLUMNS}
+    dtypes |= {name: "float64" for name in _FLOAT_COLUMNS}
+    dtypes |= {name: "Int64" for name in _NULLABLE_INT_COLUMNS}
+    return frame.astype(dtypes)
+
+
+def latest_events(
+    session: Session,
+    *,
+    experiment_id: int | None = None,
+    run_id: int | None = None,
+    limit: int = 100,
+) -> list[Event]:
+    """Newest first; an experiment's events include those of its runs."""
+    statement = select(Event).order_by(Event.id.desc()).limit(limit)
+    for condition in _activity_filter(Event, experiment_id, run_id):
+        statement = statement.where(condition)
+    return list(session.scalars(statement))
+
+
+def list_progress(
+    session: Session, *, experiment_id: int | None = None, run_id: int | None = None
+) -> list[Progress]:
+    """Current progress of every task (of an experiment or run), most recently updated first."""
+    statement = select(Progress).order_by(Progress.updated_at.desc(), Progress.task_key)
+    for condition in _activity_filter(Progress, experiment_id, run_id):
+        statement = statement.where(condition)
+    return list(session.scalars(statement))
+
+
+def _runs_of(experiment_id: int) -> Select[int]:
+    return select(ExperimentRun.run_id).where(ExperimentRun.experiment_id == experiment_id)
+
+
+def _activity_filter(
+    model: type[Event] | type[Progress], experiment_id: int | None, run_id: int | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if experiment_id is not None:
+        # A run shared by two experiments logs under the experiment that ran it; its membership
+        # makes its activity show in the other experiment too.
+        conditions.append(
+            or_(model.experiment_id == experiment_id, model.run_id.in_(_runs_of(experiment_id)))
+        )
+    if run_id is not None:
+        conditions.append(model.run_id == run_id)
+    return conditions
