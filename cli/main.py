@@ -9,6 +9,9 @@ import sys
 
 import typer
 
+from cli.data_commands import data_app
+from cli.db_commands import db_app
+from cli.run_command import run
 from lsat_core.errors import LsatError
 
 app = typer.Typer(
@@ -17,6 +20,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(data_app, name="data")
+app.add_typer(db_app, name="db")
+app.command("run")(run)
 
 
 def main() -> None:

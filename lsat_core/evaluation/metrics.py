@@ -56,5 +56,6 @@ def auc_with_ci(labels, scores, confidence: float = 0.95) -> AucResult:
         return AucResult(auc=None, n=n, positives=positives, ci_low=None, ci_high=None)
     auc = float(roc_auc_score(y, s))
     half = norm.ppf(0.5 + confidence / 2) * math.sqrt(max(delong_variance(y, s), 0.0))
-    return AucResult(auc=auc, n=n, positives=positives,
-                     ci_low=max(0.0, auc - half), ci_high=min(1.0, auc + half))
+    return AucResult(
+        auc=auc, n=n, positives=positives, ci_low=max(0.0, auc - half), ci_high=min(1.0, auc + half)
+    )

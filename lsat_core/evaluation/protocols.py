@@ -38,7 +38,9 @@ def _check(protocol: str, num_periods: int) -> None:
             f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}", where="protocol"
         )
     if num_periods < 2:
-        raise ConfigError(f"a protocol needs at least 2 periods, got {num_periods}", where="periods")
+        raise ConfigError(
+            f"a protocol needs at least 2 periods, got {num_periods}", where="periods"
+        )
 
 
 def cold_warm_split(num_periods: int) -> int:

@@ -1,0 +1,1 @@
+"""The period loop: experiment config, the models it trains, the loop that records results."""

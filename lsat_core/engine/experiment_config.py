@@ -1,0 +1,151 @@
+"""One frozen, typed configuration per experiment (a comparison launched together).
+
+A run is one strategy of an experiment: its config is the experiment's with `strategies` narrowed
+to that one strategy, stored with the run and hashed into its key, so a result can be reproduced
+from its stored config and seed. This module imports no torch (the dashboard validates forms).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from lsat_core.configs import config_from_dict, config_hash, config_to_dict
+from lsat_core.data.datasets import DATASETS, dataset_spec
+from lsat_core.data.stream_config import StreamConfig
+from lsat_core.errors import ConfigError
+from lsat_core.evaluation.protocols import NEXT_PERIOD, PROTOCOLS, plan_steps
+from lsat_core.llm.backbone import BackboneConfig
+from lsat_core.llm.training import LoraTrainConfig
+from lsat_core.strategies.names import LLM_STRATEGIES
+
+TA_READINGS = ("ab", "product")
+
+
+@dataclass(frozen=True)
+class SampleBudget:
+    """How many samples of each period part are used; None keeps the whole part (the paper).
+
+    Subsets are drawn once per (period, part) with `seed`, so every strategy of an experiment
+    trains and is tested on the same samples, and shared models stay shareable.
+    """
+
+    train_per_period: int | None = None
+    val_per_period: int | None = None
+    test_per_period: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("train_per_period", "val_per_period", "test_per_period"):
+            value = getattr(self, name)
+            if value is not None and value < 8:
+                raise ConfigError(f"must be None (all) or at least 8, got {value}", where=name)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    strategies: tuple[str, ...]
+    """Strategy names (lsat_core.strategies.names), e.g. ("full_retrain", "lsat_en")."""
+    dataset: str = "ml-1m"
+    """A registered dataset (lsat_core.data.datasets.DATASETS)."""
+    stream: StreamConfig | None = None
+    """How the stream is cut; None: the dataset's reference settings (filled in on construction)."""
+    protocol: str = NEXT_PERIOD
+    """next-period, fixed-target or cold-warm (SPEC section 4)."""
+    update_periods: tuple[int, ...] | None = None
+    """Evaluate only the models of these update periods t (None: every t of the protocol)."""
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    lora: LoraTrainConfig = field(default_factory=LoraTrainConfig)
+    """LoRA settings of full retraining and short-term LoRAs (reference: patience 10)."""
+    fine_tune_patience: int = 5
+    """Early-stopping patience of fine-tuning (the reference uses 5, retraining 10)."""
+    long_term_period: int = 10
+    """m: the period whose full-retraining LoRA becomes the long-term LoRA (default 10)."""
+    long_term_refresh: int | None = None
+    """k: retrain the long-term LoRA every k periods after m (None: frozen after m)."""
+    ta_reading: str = "ab"
+    """LSAT-TA merge: "ab" averages lora_A and lora_B separately (the reference, reported);
+    "product" averages the products B*A."""
+    budget: SampleBudget = field(default_factory=SampleBudget)
+    preset: str = "custom"
+    """The preset these values came from (informational; the values themselves are stored)."""
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.strategies:
+            raise ConfigError("choose at least one strategy", where="strategies")
+        unknown = [s for s in self.strategies if s not in LLM_STRATEGIES]
+        if unknown:
+            raise ConfigError(
+                f"unknown strategy {unknown[0]!r}; choose from {', '.join(LLM_STRATEGIES)}",
+                where="strategies",
+            )
+        if len(set(self.strategies)) != len(self.strategies):
+            raise ConfigError("a strategy is listed twice", where="strategies")
+        if self.dataset not in DATASETS:
+            raise ConfigError(
+                f"unknown dataset {self.dataset!r}; choose from {', '.join(DATASETS)}",
+                where="dataset",
+            )
+        if self.stream is None:
+            object.__setattr__(self, "stream", dataset_spec(self.dataset).config)
+        if self.protocol not in PROTOCOLS:
+            raise ConfigError(
+                f"unknown protocol {self.protocol!r}; choose from {', '.join(PROTOCOLS)}",
+                where="protocol",
+            )
+        if self.update_periods is not None:
+            object.__setattr__(self, "update_periods", tuple(sorted(set(self.update_periods))))
+        plan_steps(self.protocol, self.num_periods, self.update_periods)  # validates the periods
+        if not 1 <= self.long_term_period < self.num_periods:
+            raise ConfigError(
+                f"m = {self.long_term_period} must lie in 1..{self.num_periods - 1} "
+                f"(the stream has {self.num_periods} periods)",
+                where="long_term_period",
+            )
+        if self.long_term_refresh is not None and self.long_term_refresh < 1:
+            raise ConfigError("must be >= 1 or None", where="long_term_refresh")
+        if self.fine_tune_patience < 1:
+            raise ConfigError("must be >= 1", where="fine_tune_patience")
+        if self.ta_reading not in TA_READINGS:
+            raise ConfigError(
+                f"unknown reading {self.ta_reading!r}; choose {' or '.join(TA_READINGS)}",
+                where="ta_reading",
+            )
+
+    @property
+    def num_periods(self) -> int:
+        assert self.stream is not None
+        return self.stream.num_periods
+
+    def for_strategy(self, strategy: str) -> ExperimentConfig:
+        """The config of the run of `strategy` within this experiment."""
+        return dataclasses.replace(self, strategies=(strategy,))
+
+    def run_key(self, strategy: str) -> str:
+        return f"{strategy}-{config_hash(self.for_strategy(strategy))}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return config_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExperimentConfig:
+        """Rebuild a stored config (nested configs included); unknown keys are an error."""
+        nested = {
+            "stream": StreamConfig,
+            "backbone": BackboneConfig,
+            "lora": LoraTrainConfig,
+            "budget": SampleBudget,
+        }
+        values = dict(data)
+        for name, kind in nested.items():
+            if values.get(name) is not None:
+                values[name] = config_from_dict(kind, values[name])
+        for name in ("strategies", "update_periods"):
+            if values.get(name) is not None:
+                values[name] = tuple(values[name])
+        unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ConfigError(f"unknown field(s) {', '.join(unknown)}", where="experiment config")
+        return cls(**values)

@@ -1,0 +1,71 @@
+"""The interface every trainable model family offers the workbench (LoRA adapters, baselines)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from lsat_core.engine.model_specs import ModelSpec
+from lsat_core.engine.sample_sets import SampleSet
+
+Progress = Callable[[str, int, int], None]
+"""progress(what, done, total)."""
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    """A trained model and the figures stored with it (JSON-safe metrics)."""
+
+    model: Any
+    best_val_auc: float
+    start_val_auc: float | None = None
+    kept_previous: bool = False
+    """Fine-tuning did worse on validation than the model it started from, which was kept."""
+    samples_trained: int = 0
+    tokens_trained: int | None = None
+    seconds: float = 0.0
+    device: str = "cpu"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "best_val_auc": self.best_val_auc,
+            "start_val_auc": self.start_val_auc,
+            "kept_previous": self.kept_previous,
+            "samples_trained": self.samples_trained,
+            "tokens_trained": self.tokens_trained,
+            "seconds": self.seconds,
+            "device": self.device,
+            **self.extra,
+        }
+
+
+class ModelFamily(Protocol):
+    name: str
+
+    def key_config(self, spec: ModelSpec) -> dict[str, Any]:
+        """Everything besides the data that determines the trained model (hashed into its key)."""
+        ...
+
+    def train(
+        self,
+        spec: ModelSpec,
+        train: SampleSet,
+        val: SampleSet,
+        init: Any | None,
+        progress: Progress,
+    ) -> TrainingOutcome: ...
+
+    def save(self, model: Any, directory: Path) -> str:
+        """Write atomically; return the content SHA-256."""
+        ...
+
+    def load(self, directory: Path) -> Any: ...
+
+    def score(self, model: Any, samples: SampleSet) -> np.ndarray: ...
+
+    def device(self) -> str: ...

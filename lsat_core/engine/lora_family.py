@@ -1,0 +1,119 @@
+"""TALLRec LoRA adapters as a model family: prompts, training, scoring on one shared backbone."""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lsat_core.configs import config_to_dict
+from lsat_core.data.prompts import build_prompts
+from lsat_core.data.stream import Stream
+from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.families import Progress, TrainingOutcome
+from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
+from lsat_core.engine.sample_sets import SampleSet
+from lsat_core.llm.adapters import Adapter, load_adapter, save_adapter
+from lsat_core.llm.backbone import Backbone, load_backbone
+from lsat_core.llm.scoring import score_prompts
+from lsat_core.llm.training import LoraTrainConfig, train_adapter
+
+
+class LoraFamily:
+    name = LORA
+
+    def __init__(self, config: ExperimentConfig, stream: Stream, cache_dir: Path) -> None:
+        self._config = config
+        self._stream = stream
+        self._cache_dir = cache_dir
+        self._prompts: dict[str, list[str]] = {}
+
+    @cached_property
+    def backbone(self) -> Backbone:
+        """Loaded on first use, so experiments of classic baselines never load an LLM."""
+        return load_backbone(self._config.backbone, self._cache_dir)
+
+    def train_config(self, spec: ModelSpec) -> LoraTrainConfig:
+        lora = self._config.lora
+        if spec.role == FINE_TUNE:
+            # The reference early-stops fine-tuning sooner than retraining (5 vs 10).
+            return dataclasses.replace(lora, patience=self._config.fine_tune_patience)
+        return lora
+
+    def key_config(self, spec: ModelSpec) -> dict[str, Any]:
+        return {
+            "backbone": self._config.backbone.name_or_path,
+            "lora": config_to_dict(self.train_config(spec)),
+        }
+
+    def prompts(self, samples: SampleSet) -> list[str]:
+        if samples.key not in self._prompts:
+            self._prompts[samples.key] = build_prompts(
+                samples.frame, self._stream.titles, self._stream.noun
+            )
+        return self._prompts[samples.key]
+
+    def train(
+        self,
+        spec: ModelSpec,
+        train: SampleSet,
+        val: SampleSet,
+        init: Adapter | None,
+        progress: Progress,
+    ) -> TrainingOutcome:
+        trained = train_adapter(
+            self.backbone,
+            self.prompts(train),
+            train.labels,
+            self.prompts(val),
+            val.labels,
+            self.train_config(spec),
+            init_adapter=init,
+            progress=lambda done, total: progress(f"train {spec.label()}", done, total),
+        )
+        # Fine-tuning keeps the previous adapter when training made validation worse (SPEC 3).
+        kept_previous = (
+            init is not None
+            and trained.start_val_auc is not None
+            and trained.best_val_auc < trained.start_val_auc
+        )
+        cost = trained.cost
+        return TrainingOutcome(
+            model=init if kept_previous else trained.adapter,
+            best_val_auc=trained.start_val_auc if kept_previous else trained.best_val_auc,
+            start_val_auc=trained.start_val_auc,
+            kept_previous=kept_previous,
+            samples_trained=cost.samples_trained,
+            tokens_trained=cost.tokens_trained,
+            seconds=cost.wall_seconds,
+            device=cost.device,
+            extra={
+                "best_step": trained.best_step,
+                "optimizer_steps": cost.optimizer_steps,
+                "stopped_early": trained.stopped_early,
+                "dropped_too_long": cost.dropped_too_long,
+                "val_history": [[p.step, p.auc] for p in trained.history],
+            },
+        )
+
+    def save(self, model: Adapter, directory: Path) -> str:
+        save_adapter(model, directory)
+        return model.content_hash()
+
+    def load(self, directory: Path) -> Adapter:
+        return load_adapter(directory)
+
+    def score(self, model: Adapter | None, samples: SampleSet) -> np.ndarray:
+        """P(Yes) with `model` (None: the untuned backbone)."""
+        return score_prompts(
+            self.backbone,
+            self.prompts(samples),
+            model,
+            batch_size=self._config.lora.eval_batch_size,
+        )
+
+    def device(self) -> str:
+        return str(self.backbone.device)

@@ -1,0 +1,206 @@
+"""The period loop: prepare an experiment in the store, then update and evaluate, period by period.
+
+`prepare_experiment` writes the stream, the experiment and one run per strategy (keyed: a run
+with the same config that another experiment already finished is reused, not redone).
+`execute_experiment` walks the protocol's steps in order and, for each step, every strategy:
+update at t, score the tested periods, record all/warm/cold AUCs with their cost, each step in its
+own transaction, so a watcher sees results arrive and a crash loses at most the step in flight.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import Engine
+
+from lsat_core.configs import config_to_dict
+from lsat_core.data.stats import period_stats
+from lsat_core.data.stream import Stream
+from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.sample_sets import SampleSet
+from lsat_core.engine.workbench import Workbench
+from lsat_core.evaluation.metrics import auc_with_ci
+from lsat_core.evaluation.protocols import (
+    FIXED_TARGET,
+    EvalStep,
+    fixed_target_warm_periods,
+    plan_steps,
+)
+from lsat_core.store.engine import session_scope
+from lsat_core.store.models import Run, RunStatus, Segment
+from lsat_core.store.results import record_period_result
+from lsat_core.store.runs import (
+    create_experiment,
+    get_or_create_run,
+    get_or_create_stream,
+    set_experiment_status,
+    set_run_status,
+)
+from lsat_core.strategies.base import UpdatedModel
+from lsat_core.strategies.registry import STRATEGIES
+
+StepDone = Callable[[str, EvalStep], None]
+
+
+@dataclass(frozen=True)
+class PreparedExperiment:
+    experiment_id: int
+    run_ids: dict[str, int]
+    """strategy name -> run id."""
+
+
+def prepare_experiment(
+    engine: Engine, config: ExperimentConfig, stream: Stream, name: str
+) -> PreparedExperiment:
+    with session_scope(engine) as session:
+        stream_row = get_or_create_stream(
+            session,
+            key=stream.key,
+            dataset=config.dataset,
+            config=config_to_dict(stream.config),
+            source_checksum=stream.checksum,
+            num_periods=stream.num_periods,
+            period_stats=period_stats(stream).to_dict(orient="records"),
+        )
+        experiment = create_experiment(
+            session, name=name, protocol=config.protocol, config=config.to_dict()
+        )
+        run_ids = {}
+        for strategy in config.strategies:
+            run = get_or_create_run(
+                session,
+                key=config.run_key(strategy),
+                experiment_id=experiment.id,
+                name=strategy,
+                strategy=strategy,
+                backbone=config.backbone.name_or_path,
+                protocol=config.protocol,
+                config=config.for_strategy(strategy).to_dict(),
+                seed=config.seed,
+                stream_id=stream_row.id,
+            )
+            run_ids[strategy] = run.id
+        return PreparedExperiment(experiment.id, run_ids)
+
+
+def execute_experiment(
+    engine: Engine,
+    prepared: PreparedExperiment,
+    bench: Workbench,
+    on_step: StepDone | None = None,
+) -> None:
+    """Run every step of the protocol for every pending run; marks runs and the experiment."""
+    config = bench.config
+    steps = plan_steps(config.protocol, bench.stream.num_periods, config.update_periods)
+    with session_scope(engine) as session:
+        pending = {}
+        for strategy, run_id in prepared.run_ids.items():
+            run = session.get_one(Run, run_id)
+            if run.status != RunStatus.SUCCEEDED:
+                if run.status != RunStatus.PENDING:
+                    set_run_status(session, run_id, RunStatus.PENDING)
+                set_run_status(session, run_id, RunStatus.RUNNING)
+                pending[strategy] = run_id
+        set_experiment_status(session, prepared.experiment_id, RunStatus.RUNNING)
+    try:
+        for step in steps:
+            for strategy, run_id in pending.items():
+                _run_step(engine, bench, run_id, strategy, step)
+                if on_step is not None:
+                    on_step(strategy, step)
+    except BaseException as exc:
+        message = f"{type(exc).__name__}: {exc}"
+        with session_scope(engine) as session:
+            for run_id in pending.values():
+                set_run_status(session, run_id, RunStatus.FAILED, error=message)
+            set_experiment_status(session, prepared.experiment_id, RunStatus.FAILED, error=message)
+        raise
+    with session_scope(engine) as session:
+        for run_id in pending.values():
+            set_run_status(session, run_id, RunStatus.SUCCEEDED, device=bench_device(bench))
+        set_experiment_status(session, prepared.experiment_id, RunStatus.SUCCEEDED)
+
+
+def bench_device(bench: Workbench) -> str:
+    return ", ".join(sorted({family.device() for family in bench.families.values()}))
+
+
+def _run_step(engine: Engine, bench: Workbench, run_id: int, strategy: str, step: EvalStep) -> None:
+    t = step.train_period
+    updated = STRATEGIES[strategy].update(t, bench)
+    warm = _warm_items(bench, updated)
+    rows = []
+    for period in step.eval_periods:
+        test = bench.samples(period, "test")
+        started = time.perf_counter()
+        scores = updated.score(test)
+        eval_seconds = time.perf_counter() - started
+        rows.extend(_result_rows("model", test, scores, warm, period, eval_seconds))
+        if len(updated.components) > 1:
+            for role, spec in updated.components.items():
+                part_scores = bench.scores(spec, test)
+                rows.extend(_result_rows(role, test, part_scores, warm, period, None))
+    with session_scope(engine) as session:
+        for row in rows:
+            is_model = row["role"] == "model"
+            record_period_result(
+                session,
+                run_id=run_id,
+                train_period=t,
+                **row,
+                coefficient=updated.coefficient if is_model else None,
+                coefficient_curve=_curve(updated) if is_model else None,
+                samples_trained=updated.samples_trained,
+                tokens_trained=updated.tokens_trained,
+                train_seconds=updated.train_seconds,
+                update_latency_seconds=updated.update_seconds,
+                device=updated.device,
+            )
+
+
+def _warm_items(bench: Workbench, updated: UpdatedModel) -> frozenset[str]:
+    """Warm items of a tested model: those it was trained on, except in the fixed-target
+    protocol, where warm means seen as a target in the first half of the stream (SPEC 4)."""
+    if bench.config.protocol == FIXED_TARGET:
+        return bench.stream.warm_items(fixed_target_warm_periods(bench.stream.num_periods))
+    return updated.seen_items
+
+
+def _result_rows(
+    role: str,
+    test: SampleSet,
+    scores: np.ndarray,
+    warm: frozenset[str],
+    eval_period: int,
+    eval_seconds: float | None,
+) -> Iterable[dict]:
+    is_warm = test.frame["item"].isin(warm).to_numpy()
+    for segment, mask in (
+        (Segment.ALL, np.ones(len(test), dtype=bool)),
+        (Segment.WARM, is_warm),
+        (Segment.COLD, ~is_warm),
+    ):
+        auc = auc_with_ci(test.labels[mask], scores[mask])
+        yield {
+            "eval_period": eval_period,
+            "role": role,
+            "segment": segment,
+            "auc": auc.auc,
+            "n": auc.n,
+            "positives": auc.positives,
+            "ci_low": auc.ci_low,
+            "ci_high": auc.ci_high,
+            "eval_seconds": eval_seconds,
+        }
+
+
+def _curve(updated: UpdatedModel) -> list[dict] | None:
+    if updated.curve is None:
+        return None
+    return [
+        {"coefficient": c, "auc": r.auc, "ci_low": r.ci_low, "ci_high": r.ci_high}
+        for c, r in zip(updated.curve.coefficients, updated.curve.aucs, strict=True)
+    ]

@@ -1,0 +1,174 @@
+"""What the strategies of one experiment share: samples, trained models and their scores.
+
+`model(spec)` is get-or-train by key: a model already in the store (status ready, files on disk)
+is loaded, otherwise it is claimed in the store, trained, written atomically and marked ready.
+So a model needed by several strategies, runs or experiments is trained once, and a rerun after a
+crash finds what was already trained. Scores are kept in memory per (model, sample set).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine
+
+from lsat_core.configs import config_hash
+from lsat_core.data.stream import Stream
+from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.families import ModelFamily, Progress, TrainingOutcome
+from lsat_core.engine.model_specs import ModelSpec
+from lsat_core.engine.sample_sets import SampleSet, period_part, union
+from lsat_core.errors import LsatError
+from lsat_core.store.artifacts import claim_artifact, complete_artifact, fail_artifact
+from lsat_core.store.engine import session_scope
+from lsat_core.store.models import ArtifactStatus
+
+STALE_CLAIM = timedelta(hours=6)
+"""A claim older than this is taken over: its owner is presumed dead."""
+
+
+def _no_progress(what: str, done: int, total: int) -> None:
+    return None
+
+
+class ModelBusyError(LsatError):
+    """Another process holds the claim on a model this one needs."""
+
+
+@dataclass(eq=False)
+class TrainedModel:
+    spec: ModelSpec
+    key: str
+    model: Any
+    metrics: Mapping[str, Any]
+    trained_now: bool
+    """Trained by this call (False: loaded from the store)."""
+
+
+@dataclass(eq=False)
+class Workbench:
+    config: ExperimentConfig
+    stream: Stream
+    families: Mapping[str, ModelFamily]
+    engine: Engine
+    models_dir: Path
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:in-process")
+    """Claims by the same owner are re-acquired: a rerun on this host resumes its own work."""
+    progress: Progress = _no_progress
+    _sets: dict[tuple[int, str], SampleSet] = field(default_factory=dict, init=False)
+    _models: dict[str, TrainedModel] = field(default_factory=dict, init=False)
+    _scores: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, init=False)
+
+    def samples(self, period: int, part: str) -> SampleSet:
+        if (period, part) not in self._sets:
+            self._sets[(period, part)] = period_part(self.stream, self.config.budget, period, part)
+        return self._sets[(period, part)]
+
+    def family(self, name: str) -> ModelFamily:
+        return self.families[name]
+
+    def model_key(self, spec: ModelSpec) -> str:
+        family = self.family(spec.family)
+        payload = {
+            "stream": self.stream.key,
+            "family": spec.family,
+            "role": spec.role,
+            "period": spec.period,
+            "budget": self.config.budget,
+            "seed": self.config.seed,
+            **family.key_config(spec),
+        }
+        return f"{spec.family}-{spec.role}-{spec.period}-{config_hash(_Frozen(payload))}"
+
+    def model(self, spec: ModelSpec) -> TrainedModel:
+        """The trained model of `spec`: from memory, from the store, or trained now."""
+        key = self.model_key(spec)
+        if key in self._models:
+            return self._models[key]
+        parent = self.model(spec.parent) if spec.parent is not None else None
+        family = self.family(spec.family)
+        directory = self.models_dir / key
+        with session_scope(self.engine) as session:
+            claim = claim_artifact(
+                session,
+                key,
+                self.owner,
+                kind=spec.family,
+                config={"spec": spec.label(), **_json_safe(family.key_config(spec))},
+                stale_after=STALE_CLAIM,
+            )
+            status, metrics, path = (
+                claim.artifact.status,
+                claim.artifact.metrics,
+                claim.artifact.path,
+            )
+        if not claim.acquired:
+            if status != ArtifactStatus.READY:
+                raise ModelBusyError(f"model {key} is being trained by {claim.artifact.claimed_by}")
+            if not path or not Path(path).exists():
+                raise LsatError(f"model {key} is recorded as ready but {path} is missing")
+            trained = TrainedModel(spec, key, family.load(Path(path)), metrics or {}, False)
+        else:
+            trained = self._train(spec, key, family, parent, directory)
+        self._models[key] = trained
+        return trained
+
+    def _train(
+        self,
+        spec: ModelSpec,
+        key: str,
+        family: ModelFamily,
+        parent: TrainedModel | None,
+        directory: Path,
+    ) -> TrainedModel:
+        try:
+            train = union([self.samples(p, part) for p, part in spec.train_parts])
+            val = self.samples(*spec.val_part)
+            outcome: TrainingOutcome = family.train(
+                spec, train, val, parent.model if parent else None, self.progress
+            )
+            sha256 = family.save(outcome.model, directory)
+        except BaseException as exc:
+            with session_scope(self.engine) as session:
+                fail_artifact(session, key, self.owner, f"{type(exc).__name__}: {exc}")
+            raise
+        metrics = outcome.metrics()
+        with session_scope(self.engine) as session:
+            complete_artifact(
+                session, key, self.owner, path=str(directory), sha256=sha256, metrics=metrics
+            )
+        return TrainedModel(spec, key, outcome.model, metrics, True)
+
+    def scores(self, spec: ModelSpec, samples: SampleSet) -> np.ndarray:
+        """Scores of the trained model of `spec` on `samples` (cached)."""
+        trained = self.model(spec)
+        cache_key = (trained.key, samples.key)
+        if cache_key not in self._scores:
+            self._scores[cache_key] = self.family(spec.family).score(trained.model, samples)
+        return self._scores[cache_key]
+
+    def seen_items(self, specs: list[ModelSpec]) -> frozenset[str]:
+        """Items that are targets in any part these models were trained on (warm items)."""
+        parts = {part for spec in specs for part in spec.seen_parts}
+        found: set[str] = set()
+        for period, part in parts:
+            found.update(self.samples(period, part).frame["item"].unique())
+        return frozenset(found)
+
+
+@dataclass(frozen=True)
+class _Frozen:
+    """Wraps a dict so `config_hash` (which takes dataclasses) can hash it."""
+
+    payload: dict[str, Any]
+
+
+def _json_safe(value: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(value, default=str))

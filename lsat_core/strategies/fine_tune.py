@@ -1,0 +1,17 @@
+"""Fine-tuning: the previous period's LoRA trained further on train_t (plus val_{t-1}),
+validated on val_t; if its best validation AUC is below the starting adapter's, the previous
+adapter is kept (SPEC section 3; the rule lives in the LoRA family's training step)."""
+
+from __future__ import annotations
+
+from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
+from lsat_core.engine.workbench import Workbench
+from lsat_core.strategies.base import UpdatedModel, single_model
+
+
+class FineTune:
+    name = "fine_tune"
+    family = LORA
+
+    def update(self, t: int, bench: Workbench) -> UpdatedModel:
+        return single_model(t, bench, ModelSpec(self.family, FINE_TUNE, t))

@@ -1,0 +1,16 @@
+"""Full retraining: at period t, a fresh LoRA on train_1..train_t plus val_1..val_{t-1},
+validated on val_t (SPEC section 3; early-stopping patience 10 as in the reference)."""
+
+from __future__ import annotations
+
+from lsat_core.engine.model_specs import FULL, LORA, ModelSpec
+from lsat_core.engine.workbench import Workbench
+from lsat_core.strategies.base import UpdatedModel, single_model
+
+
+class FullRetrain:
+    name = "full_retrain"
+    family = LORA
+
+    def update(self, t: int, bench: Workbench) -> UpdatedModel:
+        return single_model(t, bench, ModelSpec(self.family, FULL, t))

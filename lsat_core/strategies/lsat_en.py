@@ -1,0 +1,50 @@
+"""LSAT-EN (m): output ensemble of the long-term and the short-term LoRA,
+alpha * P_long(Yes) + (1 - alpha) * P_short(Yes), alpha chosen on val_t from {0, 0.1, ..., 1}
+with the whole curve kept (SPEC section 3). `LsatEnFull` uses full retraining at t as the
+long-term LoRA (LSAT-EN (full))."""
+
+from __future__ import annotations
+
+import time
+
+from lsat_core.engine.model_specs import FULL, LORA, SHORT, ModelSpec
+from lsat_core.engine.workbench import Workbench
+from lsat_core.llm.merging import ensemble_scores, search_coefficient
+from lsat_core.strategies.base import UpdatedModel, served
+from lsat_core.strategies.long_term import long_term_spec
+
+
+def ensemble(t: int, bench: Workbench, long: ModelSpec) -> UpdatedModel:
+    short = ModelSpec(LORA, SHORT, t)
+    val = bench.samples(t, "val")
+    long_val, short_val = bench.scores(long, val), bench.scores(short, val)
+    started = time.perf_counter()
+    curve = search_coefficient(val.labels, lambda a: ensemble_scores(long_val, short_val, a))
+    alpha = curve.best_coefficient
+    return served(
+        t,
+        bench,
+        {"long": long, "short": short},
+        lambda samples: ensemble_scores(
+            bench.scores(long, samples), bench.scores(short, samples), alpha
+        ),
+        extra_seconds=time.perf_counter() - started,
+        coefficient=alpha,
+        curve=curve,
+    )
+
+
+class LsatEn:
+    name = "lsat_en"
+    family = LORA
+
+    def update(self, t: int, bench: Workbench) -> UpdatedModel:
+        return ensemble(t, bench, long_term_spec(t, bench.config))
+
+
+class LsatEnFull:
+    name = "lsat_en_full"
+    family = LORA
+
+    def update(self, t: int, bench: Workbench) -> UpdatedModel:
+        return ensemble(t, bench, ModelSpec(LORA, FULL, t))

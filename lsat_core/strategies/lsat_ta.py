@@ -1,0 +1,43 @@
+"""LSAT-TA (m): task arithmetic, one adapter lambda * long + (1 - lambda) * short scored in a
+single pass, lambda chosen on val_t from {0, 0.1, ..., 1} (SPEC section 3). The merge reading is
+the experiment's `ta_reading`: "ab" (the reference: lora_A and lora_B averaged separately) or
+"product" (the updates B*A averaged)."""
+
+from __future__ import annotations
+
+import time
+
+from lsat_core.engine.model_specs import LORA, SHORT, ModelSpec
+from lsat_core.engine.workbench import Workbench
+from lsat_core.llm.merging import search_coefficient, task_arithmetic
+from lsat_core.strategies.base import UpdatedModel, served
+from lsat_core.strategies.long_term import long_term_spec
+
+
+class LsatTa:
+    name = "lsat_ta"
+    family = LORA
+
+    def update(self, t: int, bench: Workbench) -> UpdatedModel:
+        long, short = long_term_spec(t, bench.config), ModelSpec(LORA, SHORT, t)
+        long_adapter, short_adapter = bench.model(long).model, bench.model(short).model
+        reading = bench.config.ta_reading
+        family = bench.family(LORA)
+        val = bench.samples(t, "val")
+        started = time.perf_counter()
+        curve = search_coefficient(
+            val.labels,
+            lambda lam: family.score(
+                task_arithmetic(long_adapter, short_adapter, lam, reading), val
+            ),
+        )
+        merged = task_arithmetic(long_adapter, short_adapter, curve.best_coefficient, reading)
+        return served(
+            t,
+            bench,
+            {"long": long, "short": short},
+            lambda samples: family.score(merged, samples),
+            extra_seconds=time.perf_counter() - started,
+            coefficient=curve.best_coefficient,
+            curve=curve,
+        )

@@ -1,0 +1,16 @@
+"""Short-term LoRA: a fresh LoRA trained on train_t only, never continued from the previous one
+(SPEC section 3; LSAT's recency component)."""
+
+from __future__ import annotations
+
+from lsat_core.engine.model_specs import LORA, SHORT, ModelSpec
+from lsat_core.engine.workbench import Workbench
+from lsat_core.strategies.base import UpdatedModel, single_model
+
+
+class ShortTerm:
+    name = "short_term"
+    family = LORA
+
+    def update(self, t: int, bench: Workbench) -> UpdatedModel:
+        return single_model(t, bench, ModelSpec(self.family, SHORT, t))
