@@ -3,8 +3,8 @@
 SPEC section 5: every baseline is trained on the binary label with an MSE loss, Adam (learning
 rate 1e-3, weight decay 1e-5), batch 256, embedding size 64, and scores a sample with the sigmoid
 of its output. As in the TALLRec baseline code (SAI990323/TALLRec, `baseline/movielens`), the MSE
-is taken between sigmoid(output) and the 0/1 label, and the weights kept are those of the epoch
-with the best validation AUC.
+is taken between sigmoid(output) and the 0/1 label, and the weights kept are those of the
+validation with the best AUC (`training.py`).
 
 A subclass (one per model file) only says how to build its network; the network maps
 `SampleTensors` to one logit per sample and names its vocabulary-indexed tables so that

@@ -43,6 +43,7 @@ class DeepMusicNetwork(BaselineNetwork):
         "item_embedding.weight",
         "item_bias.weight",
     )
+    features: torch.Tensor
 
     def __init__(
         self, user_rows: int, item_rows: int, features: torch.Tensor, config: ClassicTrainConfig

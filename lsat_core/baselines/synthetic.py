@@ -4,8 +4,13 @@ Every user and item belongs to one of `groups` taste groups and a user likes exa
 of their own group (up to `label_noise`). The signal is a pure user x item interaction, so a
 model only beats AUC 0.5 by learning it: from user and item ids (MF, Caser), from the rated
 history (GRU4Rec, Caser, SASRec) or from item text features that carry the item's group
-(DeepMusic). Samples are built as SPEC section 1 builds them: each interaction with ten earlier
-ones of its user is a sample, ordered by time, cut into periods by count, 90% train / 10% val.
+(DeepMusic). Options bring the stream closer to real ratings: `bias_std` gives users and items
+a propensity to like and be liked (main effects a model picks up in its first steps),
+`popularity_exponent` skews item popularity and `user_active_days` confines each user to a
+short stretch of time, so that, as in ML-1M, a period holds few users with many samples each.
+
+Samples are built as SPEC section 1 builds them: each interaction with ten earlier ones of its
+user is a sample, ordered by time, cut into periods by count, 90% train / 10% val.
 """
 
 from __future__ import annotations
@@ -44,21 +49,40 @@ def planted_stream(
     periods: int = 1,
     groups: int = 2,
     label_noise: float = 0.0,
+    bias_std: float = 0.0,
+    popularity_exponent: float = 0.0,
+    user_active_days: float | None = None,
     feature_dim: int = 16,
     feature_noise: float = 0.5,
     seed: int = 0,
 ) -> PlantedStream:
-    """About `samples` samples (exactly, when `users` divides it) over `periods` periods."""
+    """About `samples` samples (exactly, when `users` divides it) over `periods` periods.
+
+    An interaction is liked when (+1 if the groups match else -1) + b_user + b_item > 0, with
+    biases drawn from N(0, bias_std), and that outcome is then flipped with prob. `label_noise`.
+    Item k is drawn with probability proportional to (k + 1) ** -popularity_exponent. Users are
+    active over the whole 800-day span, or over `user_active_days` from a random start.
+    """
     rng = np.random.default_rng(seed)
     user_group = rng.integers(groups, size=users)
     item_group = rng.integers(groups, size=items)
     per_user = rng.multinomial(samples, np.full(users, 1.0 / users)) + HISTORY_LENGTH
     user_of = np.repeat(np.arange(users), per_user)  # one row per interaction
-    item_of = rng.integers(items, size=user_of.size)
-    times = START_TIME + rng.integers(0, 60 * 60 * 24 * 800, size=user_of.size)
+    popularity = np.arange(1, items + 1, dtype=float) ** -popularity_exponent
+    item_of = rng.choice(items, size=user_of.size, p=popularity / popularity.sum())
+    span, day = 800 * 86_400, 86_400
+    if user_active_days is None:
+        times = START_TIME + rng.integers(0, span, size=user_of.size)
+    else:
+        active = int(user_active_days * day)
+        starts = rng.integers(0, span - active, size=users)
+        times = START_TIME + starts[user_of] + rng.integers(0, active, size=user_of.size)
     order = np.lexsort((times, user_of))
     item_of, times = item_of[order], times[order]
-    liked = user_group[user_of] == item_group[item_of]
+    user_bias = rng.normal(0.0, bias_std, size=users)
+    item_bias = rng.normal(0.0, bias_std, size=items)
+    taste = np.where(user_group[user_of] == item_group[item_of], 1.0, -1.0)
+    liked = taste + user_bias[user_of] + item_bias[item_of] > 0
     liked ^= rng.random(user_of.size) < label_noise
     ratings = np.where(
         liked, rng.integers(4, 6, size=liked.size), rng.integers(1, 4, size=liked.size)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from lsat_core.baselines.config import ClassicTrainConfig
@@ -49,3 +52,8 @@ def test_architecture_mismatch_lists_only_weight_shaping_fields():
     other = ClassicTrainConfig(learning_rate=1e-4, max_epochs=3, embedding_size=32, gru_layers=2)
     assert base.architecture_mismatch(other) == ["embedding_size", "gru_layers"]
     assert base.architecture_mismatch(ClassicTrainConfig(seed=3)) == []
+
+
+def test_importing_the_config_does_not_load_torch():
+    code = "import sys, lsat_core.baselines.config; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

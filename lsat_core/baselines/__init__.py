@@ -1,0 +1,13 @@
+"""Classic recommender baselines (SPEC section 5), RecBole-style: one model per file, one base.
+
+- `config.py`: `ClassicTrainConfig` (training recipe and model sizes; imports no torch).
+- `base.py`: `ClassicRecommender` (fit / score / save / load); `training.py`: the shared loop
+  with validation every `eval_interval` samples and early stopping on AUC.
+- `mf.py`, `deepmusic.py`, `gru4rec.py`, `caser.py`, `sasrec.py`: the models; `layers.py`:
+  pieces the sequential ones share. `registry.py`: `BASELINES`, `build_baseline`,
+  `load_baseline`.
+- `vocab.py`: id-to-row maps with an unknown slot that only grow (fine-tuning keeps rows);
+  `samples.py`: stream samples to index tensors.
+- `text_features.py`: MiniLM title embeddings for DeepMusic, cached per title list.
+- `synthetic.py`: planted-signal streams in the sample schema for tests and benchmarks.
+"""
