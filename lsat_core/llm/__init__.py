@@ -1,0 +1,11 @@
+"""The TALLRec LLM recommender (SPEC sections 2, 3 and 7): backbone, scoring, LoRA, merging.
+
+- `backbone`: load a causal LM and its tokenizer (`load_backbone`), the default SmolLM2 GGUF
+  converted once into a plain safetensors folder (`gguf_backbones`);
+- `answer_tokens`: where "Yes." and "No." start after a prompt, for the backbone's tokenizer;
+- `adapters`: LoRA adapters as plain CPU tensors, saved and loaded atomically;
+- `peft_host`: the one PEFT wrapper per backbone into which adapters are loaded to run;
+- `scoring`: P(Yes) for prompts, with an adapter or with the untuned base model;
+- `training`: train (or fine-tune) a LoRA adapter with early stopping on validation AUC;
+- `merging`: LSAT-TA task arithmetic, LSAT-EN output ensemble and the coefficient grid.
+"""

@@ -1,0 +1,153 @@
+"""LoRA adapters as plain data: their shape, their tensors (CPU, float32) and where they came from.
+
+Weights are keyed as PEFT's `get_peft_model_state_dict` keys them (``base_model.model.<module>.
+lora_A.weight``, adapter name stripped), so a saved folder is also a regular PEFT adapter folder
+(`adapter_model.safetensors` + `adapter_config.json`) that `PeftModel.from_pretrained` can load.
+Our own `lsat_adapter.json` beside them carries the shape, a content hash and the provenance
+(training config, seed, merge coefficients) every artifact must carry (STYLE habit 3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft import LoraConfig
+from safetensors.torch import load_file, save_file
+
+from lsat_core.configs import config_from_dict, config_to_dict
+from lsat_core.errors import ConfigError, InputError
+
+WEIGHTS_FILE = "adapter_model.safetensors"
+PEFT_CONFIG_FILE = "adapter_config.json"
+METADATA_FILE = "lsat_adapter.json"
+
+
+@dataclass(frozen=True)
+class LoraShape:
+    """What a LoRA adapter is, apart from its weights (defaults: the reference, SPEC section 2)."""
+
+    r: int = 8
+    """Rank of lora_A (r x in) and lora_B (out x r)."""
+    alpha: float = 16
+    """The update is (alpha / r) * B @ A."""
+    dropout: float = 0.05
+    """Dropout on the LoRA input while training."""
+    target_modules: tuple[str, ...] = ("q_proj", "v_proj")
+    """Names of the linear layers that get an adapter."""
+
+    def __post_init__(self) -> None:
+        if self.r < 1:
+            raise ConfigError(f"must be >= 1, got {self.r}", where="r")
+        if self.alpha <= 0:
+            raise ConfigError(f"must be > 0, got {self.alpha}", where="alpha")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"must be in [0, 1), got {self.dropout}", where="dropout")
+        if not self.target_modules or not all(self.target_modules):
+            raise ConfigError("name at least one module", where="target_modules")
+        object.__setattr__(self, "target_modules", tuple(self.target_modules))
+
+    @property
+    def scaling(self) -> float:
+        return self.alpha / self.r
+
+    def lora_config(self) -> LoraConfig:
+        # PEFT types lora_alpha as int; a merged adapter's alpha may be fractional (it only
+        # enters as alpha / r), so it is passed as a float only then.
+        alpha = int(self.alpha) if float(self.alpha).is_integer() else self.alpha
+        return LoraConfig(
+            r=self.r,
+            lora_alpha=alpha,  # type: ignore[arg-type]
+            lora_dropout=self.dropout,
+            target_modules=list(self.target_modules),
+            bias="none",
+            task_type="CAUSAL_LM",
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Adapter:
+    shape: LoraShape
+    weights: Mapping[str, torch.Tensor]
+    """PEFT state-dict keys -> CPU tensors (lora_A: [r, in], lora_B: [out, r])."""
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    """JSON-safe record of how it was made (training config and seed, or merge inputs)."""
+
+    def content_hash(self) -> str:
+        """SHA-256 over the shape and every tensor (names, dtypes, sizes, bytes), key order free."""
+        digest = hashlib.sha256(json.dumps(config_to_dict(self.shape), sort_keys=True).encode())
+        for key in sorted(self.weights):
+            tensor = self.weights[key].detach().to("cpu").contiguous()
+            digest.update(f"{key}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+            digest.update(tensor.view(torch.uint8).numpy().tobytes())
+        return digest.hexdigest()
+
+
+def save_adapter(adapter: Adapter, directory: Path) -> Path:
+    """Write `adapter` to `directory` atomically; an identical adapter already there is kept."""
+    directory = Path(directory)
+    content_hash = adapter.content_hash()
+    if directory.is_dir() and _stored_hash(directory) == content_hash:
+        return directory
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
+    try:
+        tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in adapter.weights.items()}
+        save_file(tensors, str(tmp / WEIGHTS_FILE), metadata={"sha256": content_hash})
+        adapter.shape.lora_config().save_pretrained(str(tmp))
+        metadata = {
+            "shape": config_to_dict(adapter.shape),
+            "sha256": content_hash,
+            "provenance": adapter.provenance,
+        }
+        (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True))
+        _swap_in(tmp, directory)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return directory
+
+
+def load_adapter(directory: Path) -> Adapter:
+    """Read an adapter written by `save_adapter`, checking its content hash."""
+    directory = Path(directory)
+    meta_path = directory / METADATA_FILE
+    try:
+        metadata = json.loads(meta_path.read_text())
+        shape = config_from_dict(LoraShape, metadata["shape"])
+        weights = load_file(str(directory / WEIGHTS_FILE))
+    except FileNotFoundError as exc:
+        raise InputError(
+            f"not an adapter folder (missing {Path(exc.filename).name})", where=directory
+        ) from exc
+    except (KeyError, ValueError, TypeError) as exc:
+        raise InputError(f"unreadable adapter metadata ({exc})", where=meta_path) from exc
+    adapter = Adapter(shape=shape, weights=weights, provenance=metadata.get("provenance", {}))
+    if adapter.content_hash() != metadata["sha256"]:
+        raise InputError("adapter weights do not match their recorded SHA-256", where=directory)
+    return adapter
+
+
+def _stored_hash(directory: Path) -> str | None:
+    try:
+        return json.loads((directory / METADATA_FILE).read_text()).get("sha256")
+    except (OSError, ValueError):
+        return None
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Rename `new` to `target`; an older `target` is moved aside first and then deleted."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old."))
+    os.replace(target, old / "adapter")
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,85 @@
+"""Token batches: tokenized prompts padded into tensors, and the next-token logits after them."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from peft import PeftModel
+from transformers import PreTrainedTokenizerBase
+
+
+@dataclass(frozen=True)
+class PaddedBatch:
+    input_ids: torch.Tensor  # [B, L]
+    attention_mask: torch.Tensor  # [B, L], 0 on padding
+    position_ids: torch.Tensor  # [B, L], counting real tokens only
+
+    @property
+    def tokens(self) -> int:
+        return int(self.attention_mask.sum())
+
+
+def tokenize_prompts(tokenizer: PreTrainedTokenizerBase, prompts: Sequence[str]) -> list[list[int]]:
+    """Token ids of each prompt, special tokens included (a BOS for LLaMA-like tokenizers)."""
+    if not prompts:
+        return []
+    return tokenizer(list(prompts))["input_ids"]
+
+
+def left_padded(
+    sequences: Sequence[Sequence[int]], pad_id: int, device: torch.device
+) -> PaddedBatch:
+    """Left padding puts every sequence's last token in the last column, where we read logits.
+
+    Positions are counted from each sequence's first real token (as `generate` does), so models
+    with absolute position embeddings see the same positions as without padding.
+    """
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        if seq:
+            ids[row, width - len(seq) :] = torch.as_tensor(seq, dtype=torch.long)
+            mask[row, width - len(seq) :] = 1
+    positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+    return PaddedBatch(ids.to(device), mask.to(device), positions.to(device))
+
+
+def right_padded(
+    sequences: Sequence[Sequence[int]], pad_id: int, device: torch.device
+) -> tuple[PaddedBatch, torch.Tensor]:
+    """Right-padded batch and its language-model labels (-100 on padding: no loss there)."""
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = torch.as_tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    labels = ids.masked_fill(mask == 0, -100)
+    positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+    return PaddedBatch(ids.to(device), mask.to(device), positions.to(device)), labels.to(device)
+
+
+def last_logits(model: torch.nn.Module, batch: PaddedBatch) -> torch.Tensor:
+    """Next-token logits after the last column of a left-padded batch: [B, V].
+
+    Asks the model for the last position only (`logits_to_keep=1`) where it supports that, so no
+    [B, L, V] tensor is ever built.
+    """
+    kwargs = {"logits_to_keep": 1} if _accepts_logits_to_keep(model) else {}
+    output = model(
+        input_ids=batch.input_ids,
+        attention_mask=batch.attention_mask,
+        position_ids=batch.position_ids,
+        use_cache=False,
+        **kwargs,
+    )
+    return output.logits[:, -1, :]
+
+
+def _accepts_logits_to_keep(model: torch.nn.Module) -> bool:
+    base = model.get_base_model() if isinstance(model, PeftModel) else model
+    return "logits_to_keep" in inspect.signature(base.forward).parameters

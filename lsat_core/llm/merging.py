@@ -1,0 +1,142 @@
+"""LSAT's two ways of combining a long-term and a short-term LoRA (SPEC section 3).
+
+- LSAT-TA (task arithmetic): one adapter, lambda * long + (1 - lambda) * short, then one pass.
+  Two readings of "the adapter's parameters":
+  * ``ab`` (the reference, TianhaoShi2001/LSAT `arithmetic.py`): average lora_A and lora_B
+    separately; the update s (l B_l + (1-l) B_s)(l A_l + (1-l) A_s) then has cross terms.
+  * ``product``: average the updates themselves, lambda * s B_l A_l + (1 - lambda) * s B_s A_s.
+    It is exactly PEFT's `add_weighted_adapter(combination_type="cat")` (rank r_l + r_s:
+    A = [w_l s_l A_l; w_s s_s A_s], B = [B_l, B_s]; no square roots, unlike PEFT's "linear",
+    which scales A and B by sqrt(w s) each). We compute it on the tensors directly so that no
+    model is needed, and keep the scaling s outside A when both adapters share it.
+- LSAT-EN (ensemble): alpha * P_long(Yes) + (1 - alpha) * P_short(Yes).
+
+The coefficient is chosen on the validation set from {0, 0.1, ..., 1} (SPEC section 3; the
+reference's grid is 0.1 ... 0.9), keeping the whole curve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+
+from lsat_core.errors import ConfigError, InputError
+from lsat_core.evaluation.metrics import AucResult, auc_with_ci
+from lsat_core.llm.adapters import Adapter, LoraShape
+
+TA_READINGS = ("ab", "product")
+COEFFICIENT_GRID: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(11))
+_A, _B = "lora_A.weight", "lora_B.weight"
+
+
+def task_arithmetic(
+    long: Adapter, short: Adapter, lam: float, reading: Literal["ab", "product"] = "ab"
+) -> Adapter:
+    """One adapter equal to lam * long + (1 - lam) * short, in the given reading."""
+    if not 0.0 <= lam <= 1.0:
+        raise ConfigError(f"must be in [0, 1], got {lam}", where="lambda")
+    if reading not in TA_READINGS:
+        raise ConfigError(
+            f"unknown reading {reading!r}; expected {' or '.join(TA_READINGS)}", where="reading"
+        )
+    _check_compatible(long, short)
+    provenance = {
+        "merge": "task_arithmetic",
+        "reading": reading,
+        "lambda": lam,
+        "long": long.content_hash(),
+        "short": short.content_hash(),
+    }
+    if reading == "ab":
+        if (long.shape.r, long.shape.alpha) != (short.shape.r, short.shape.alpha):
+            raise InputError(
+                "the ab reading needs adapters of the same r and alpha", where="adapters"
+            )
+        weights = {k: lam * long.weights[k] + (1.0 - lam) * short.weights[k] for k in long.weights}
+        return Adapter(shape=long.shape, weights=weights, provenance=provenance)
+    return _product_merge(long, short, lam, provenance)
+
+
+def _product_merge(long: Adapter, short: Adapter, lam: float, provenance: dict) -> Adapter:
+    s_long, s_short = long.shape.scaling, short.shape.scaling
+    scaling = s_long if s_long == s_short else 1.0
+    factors = (lam * s_long / scaling, (1.0 - lam) * s_short / scaling)
+    weights: dict[str, torch.Tensor] = {}
+    for key_a in (k for k in long.weights if k.endswith(_A)):
+        key_b = key_a[: -len(_A)] + _B
+        # [r_l + r_s, in] and [out, r_l + r_s]: B @ A = w_l B_l A_l + w_s B_s A_s.
+        weights[key_a] = torch.cat(
+            [factors[0] * long.weights[key_a], factors[1] * short.weights[key_a]], dim=0
+        )
+        weights[key_b] = torch.cat([long.weights[key_b], short.weights[key_b]], dim=1)
+    rank = long.shape.r + short.shape.r
+    shape = LoraShape(
+        r=rank,
+        alpha=scaling * rank,
+        dropout=long.shape.dropout,
+        target_modules=long.shape.target_modules,
+    )
+    return Adapter(shape=shape, weights=weights, provenance=provenance)
+
+
+def _check_compatible(long: Adapter, short: Adapter) -> None:
+    if set(long.weights) != set(short.weights):
+        raise InputError("the adapters target different modules", where="adapters")
+    odd = [k for k in long.weights if not k.endswith((_A, _B))]
+    if odd:
+        raise InputError(f"only plain LoRA tensors can be merged, found {odd[0]}", where="adapters")
+
+
+def ensemble_scores(long_scores: np.ndarray, short_scores: np.ndarray, alpha: float) -> np.ndarray:
+    """LSAT-EN: alpha * P_long(Yes) + (1 - alpha) * P_short(Yes)."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ConfigError(f"must be in [0, 1], got {alpha}", where="alpha")
+    long_arr = np.asarray(long_scores, dtype=np.float64)
+    short_arr = np.asarray(short_scores, dtype=np.float64)
+    if long_arr.shape != short_arr.shape:
+        raise InputError(
+            f"score vectors differ in length: {long_arr.shape} vs {short_arr.shape}", where="scores"
+        )
+    return alpha * long_arr + (1.0 - alpha) * short_arr
+
+
+@dataclass(frozen=True)
+class CoefficientCurve:
+    """Validation AUC against the coefficient (alpha for LSAT-EN, lambda for LSAT-TA)."""
+
+    coefficients: tuple[float, ...]
+    aucs: tuple[AucResult, ...]
+    best_coefficient: float
+    """The first coefficient (in grid order) with the highest AUC."""
+    best_auc: float
+
+
+def search_coefficient(
+    labels: Sequence[int] | np.ndarray,
+    scores_for: Callable[[float], np.ndarray],
+    grid: Sequence[float] = COEFFICIENT_GRID,
+) -> CoefficientCurve:
+    """Evaluate `scores_for(c)` against `labels` for every c of `grid`; keep the curve and the
+    argmax (ties go to the earlier coefficient, as the reference's strict `>` does)."""
+    if not grid:
+        raise ConfigError("the grid is empty", where="grid")
+    results, aucs = [], []
+    for coefficient in grid:
+        result = auc_with_ci(labels, scores_for(coefficient))
+        if result.auc is None:
+            raise InputError(
+                "validation labels hold a single class; AUC is undefined", where="labels"
+            )
+        results.append(result)
+        aucs.append(result.auc)
+    best = int(np.argmax(aucs))
+    return CoefficientCurve(
+        coefficients=tuple(float(c) for c in grid),
+        aucs=tuple(results),
+        best_coefficient=float(grid[best]),
+        best_auc=float(aucs[best]),
+    )

@@ -1,0 +1,417 @@
+"""Train a LoRA adapter on a frozen backbone, early-stopped on validation AUC (SPEC section 2).
+
+Follows the reference loop (TianhaoShi2001/LSAT `train.py`: Hugging Face `Trainer`, r 8, alpha 16,
+dropout 0.05 on q_proj/v_proj, AdamW at 1e-3, micro-batch 32 x 4, cutoff 512, the answer followed
+by EOS, evaluation every `eval_step` optimizer steps, `EarlyStoppingCallback`, best checkpoint
+loaded at the end) in a plain PyTorch loop. Where it departs, the field's help says so.
+
+A sequence longer than the cutoff is dropped rather than truncated: truncation would cut off the
+answer it is trained on (the reference drops such samples too, in `utils.select_data`).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+from transformers import PreTrainedModel
+
+from lsat_core.configs import config_to_dict
+from lsat_core.errors import ConfigError, InputError
+from lsat_core.evaluation.metrics import auc_with_ci
+from lsat_core.llm.adapters import Adapter, LoraShape
+from lsat_core.llm.backbone import Backbone
+from lsat_core.llm.batching import last_logits, left_padded, right_padded, tokenize_prompts
+from lsat_core.llm.scoring import ProgressCallback, score_with_model
+
+LOSSES = ("whole", "answer")
+LR_SCHEDULES = ("constant", "linear")
+
+
+@dataclass(frozen=True)
+class LoraTrainConfig:
+    r: int = 8
+    alpha: float = 16
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = ("q_proj", "v_proj")
+    learning_rate: float = 1e-3
+    micro_batch_size: int = 32
+    accumulation_steps: int = 4
+    """Micro-batches per optimizer step: batch = micro_batch_size x accumulation_steps (128)."""
+    cutoff_len: int = 512
+    """Longest prompt + answer (tokens) trained on; longer samples are dropped and counted."""
+    epochs: int = 2
+    """Passes over the training set at most. The reference sets 500 and relies on early
+    stopping; the SPEC's SmolLM2 anchors (section 7) were measured with 2."""
+    max_steps: int | None = None
+    """Stop after this many optimizer steps (None: no limit besides epochs)."""
+    loss: Literal["whole", "answer"] = "whole"
+    """whole: LM loss on every token of prompt + answer + EOS (the reference's
+    train_on_inputs=True); answer: cross-entropy of the answer's first token only."""
+    eval_every: int = 23
+    """Optimizer steps between validations (reference: 23 for retraining, 6 for fine-tuning).
+    The last step is always validated too, so no trained step goes unjudged."""
+    patience: int = 10
+    """Stop after this many validations without a new best AUC (reference: 10 for retraining,
+    5 for fine-tuning)."""
+    lr_schedule: Literal["constant", "linear"] = "constant"
+    """The reference's Trainer decays linearly over 500 epochs, i.e. about constant before early
+    stopping; "linear" decays to 0 over this run's steps."""
+    max_grad_norm: float | None = 1.0
+    """Gradient clipping (the Trainer's default); None: off."""
+    weight_decay: float = 0.0
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass (what the reference does for LLaMA-7B)."""
+    eval_batch_size: int = 64
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        # Building the shape validates r, alpha, dropout and target_modules.
+        object.__setattr__(self, "target_modules", self.shape.target_modules)
+        positive = (
+            "learning_rate",
+            "micro_batch_size",
+            "accumulation_steps",
+            "cutoff_len",
+            "epochs",
+            "eval_every",
+            "patience",
+            "eval_batch_size",
+        )
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"must be > 0, got {getattr(self, name)}", where=name)
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ConfigError(f"must be >= 1 or None, got {self.max_steps}", where="max_steps")
+        if self.loss not in LOSSES:
+            raise ConfigError(
+                f"unknown loss {self.loss!r}; expected {' or '.join(LOSSES)}", where="loss"
+            )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(
+                f"unknown schedule {self.lr_schedule!r}; expected {' or '.join(LR_SCHEDULES)}",
+                where="lr_schedule",
+            )
+        if self.max_grad_norm is not None and self.max_grad_norm <= 0:
+            raise ConfigError("must be > 0 or None", where="max_grad_norm")
+        if self.weight_decay < 0:
+            raise ConfigError("must be >= 0", where="weight_decay")
+
+    @property
+    def shape(self) -> LoraShape:
+        return LoraShape(
+            r=self.r,
+            alpha=self.alpha,
+            dropout=self.dropout,
+            target_modules=tuple(self.target_modules),
+        )
+
+    @property
+    def batch_size(self) -> int:
+        return self.micro_batch_size * self.accumulation_steps
+
+
+@dataclass(frozen=True)
+class ValidationPoint:
+    step: int
+    """Optimizer steps done when validated."""
+    auc: float
+
+
+@dataclass(frozen=True)
+class TrainingCost:
+    samples_trained: int
+    """Sample passes (a sample seen in two epochs counts twice)."""
+    tokens_trained: int
+    """Non-padding tokens fed forward in training (validation excluded)."""
+    optimizer_steps: int
+    wall_seconds: float
+    """Whole call, validations included."""
+    device: str
+    dropped_too_long: int
+    """Training samples longer than cutoff_len, not trained on."""
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedAdapter:
+    adapter: Adapter
+    """The best adapter seen at a validation (not necessarily the last one)."""
+    best_val_auc: float
+    best_step: int
+    start_val_auc: float | None
+    """Validation AUC of `init_adapter` before any training; None for a fresh adapter."""
+    history: tuple[ValidationPoint, ...]
+    stopped_early: bool
+    cost: TrainingCost
+    config: LoraTrainConfig = field(repr=False)
+
+
+def train_adapter(
+    backbone: Backbone,
+    train_prompts: Sequence[str],
+    train_labels: Sequence[int] | np.ndarray,
+    val_prompts: Sequence[str],
+    val_labels: Sequence[int] | np.ndarray,
+    config: LoraTrainConfig,
+    init_adapter: Adapter | None = None,
+    progress: ProgressCallback | None = None,
+) -> TrainedAdapter:
+    """Train a LoRA adapter (a fresh one, or `init_adapter` further) on prompts with binary labels,
+    validating on the val set every `config.eval_every` steps; returns the best one seen.
+
+    `progress(step, total_steps)` is called after every optimizer step.
+    """
+    started = time.perf_counter()
+    y_train = _binary_labels(train_labels, len(train_prompts), "train_labels")
+    y_val = _binary_labels(val_labels, len(val_prompts), "val_labels")
+    if y_val.min() == y_val.max():
+        raise InputError(
+            "validation labels hold a single class; AUC is undefined", where="val_labels"
+        )
+    examples = _training_examples(backbone, train_prompts, y_train, config)
+    if not examples.sequences:
+        raise InputError(
+            f"no training sample fits in cutoff_len={config.cutoff_len} tokens",
+            where="train_prompts",
+        )
+    shape = config.shape
+    host = backbone.host
+    if init_adapter is None:
+        host.reset(shape, config.seed)
+    else:
+        _check_init_shape(init_adapter.shape, shape)
+        host.put(shape, init_adapter.weights)
+    model = host.peft_model
+    assert model is not None  # reset/put created it
+
+    def validate() -> float:
+        scores = score_with_model(model, backbone, val_prompts, batch_size=config.eval_batch_size)
+        auc = auc_with_ci(y_val, scores).auc
+        assert auc is not None  # both classes were checked above
+        return auc
+
+    start_val_auc = validate() if init_adapter is not None else None
+    steps_per_epoch = math.ceil(len(examples.sequences) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+
+    torch.manual_seed(config.seed)
+    params = host.trainable(shape, on=True)
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        (lambda step: 1.0)
+        if config.lr_schedule == "constant"
+        else (lambda step: max(0.0, 1.0 - step / total_steps)),
+    )
+    loop = _Loop(backbone, model, config, examples)
+    history: list[ValidationPoint] = []
+    best_auc, best_step, best_weights, bad_evals = -math.inf, 0, None, 0
+    stopped_early = False
+    if config.gradient_checkpointing:
+        _set_checkpointing(backbone.model, on=True)
+    try:
+        rng = np.random.default_rng(config.seed)
+        step = 0
+        while step < total_steps and not stopped_early:
+            order = rng.permutation(len(examples.sequences))  # reference: shuffled every epoch
+            for start in range(0, len(order), config.batch_size):
+                loop.step(order[start : start + config.batch_size], optimizer, params)
+                scheduler.step()
+                step += 1
+                if progress is not None:
+                    progress(step, total_steps)
+                if step % config.eval_every == 0 or step == total_steps:
+                    auc = validate()
+                    history.append(ValidationPoint(step=step, auc=auc))
+                    # Strictly better, as the Trainer's EarlyStoppingCallback (threshold 0).
+                    if auc > best_auc:
+                        best_auc, best_step, bad_evals = auc, step, 0
+                        best_weights = host.weights(shape)
+                    else:
+                        bad_evals += 1
+                        stopped_early = bad_evals >= config.patience
+                if step >= total_steps or stopped_early:
+                    break
+    finally:
+        if config.gradient_checkpointing:
+            _set_checkpointing(backbone.model, on=False)
+        host.trainable(shape, on=False)
+        model.eval()
+    assert best_weights is not None  # the last step is always validated
+    adapter = Adapter(
+        shape=shape,
+        weights=best_weights,
+        provenance={
+            "trained_with": config_to_dict(config),
+            "backbone": backbone.name,
+            "best_step": best_step,
+            "best_val_auc": best_auc,
+            "init_adapter": init_adapter.content_hash() if init_adapter is not None else None,
+        },
+    )
+    cost = TrainingCost(
+        samples_trained=loop.samples,
+        tokens_trained=loop.tokens,
+        optimizer_steps=step,
+        wall_seconds=time.perf_counter() - started,
+        device=_device_name(backbone.device),
+        dropped_too_long=examples.dropped,
+    )
+    return TrainedAdapter(
+        adapter=adapter,
+        best_val_auc=best_auc,
+        best_step=best_step,
+        start_val_auc=start_val_auc,
+        history=tuple(history),
+        stopped_early=stopped_early,
+        cost=cost,
+        config=config,
+    )
+
+
+@dataclass(frozen=True)
+class _Examples:
+    sequences: list[list[int]]
+    """whole loss: prompt + answer + EOS; answer loss: the prompt only."""
+    targets: list[int]
+    """The answer's first token id per sequence (used by the answer loss)."""
+    dropped: int
+
+
+def _training_examples(
+    backbone: Backbone, prompts: Sequence[str], labels: np.ndarray, config: LoraTrainConfig
+) -> _Examples:
+    """Tokenized training samples. The answer tokens are the ones located after the prompt
+    (`answer_tokens`), so training teaches exactly the token that scoring reads."""
+    answers, eos = backbone.answers, backbone.eos_id
+    tail = (eos,) if eos is not None else ()
+    sequences, targets, dropped = [], [], 0
+    for prompt_ids, label in zip(
+        tokenize_prompts(backbone.tokenizer, prompts), labels, strict=True
+    ):
+        full = [*prompt_ids, *answers.continuation(label), *tail]
+        if len(full) > config.cutoff_len:
+            dropped += 1
+            continue
+        sequences.append(full if config.loss == "whole" else list(prompt_ids))
+        targets.append(answers.yes_id if label == 1 else answers.no_id)
+    return _Examples(sequences=sequences, targets=targets, dropped=dropped)
+
+
+class _Loop:
+    """One optimizer step over a batch of example indices, in micro-batches."""
+
+    def __init__(
+        self,
+        backbone: Backbone,
+        model: torch.nn.Module,
+        config: LoraTrainConfig,
+        examples: _Examples,
+    ) -> None:
+        self.backbone, self.model, self.config, self.examples = backbone, model, config, examples
+        self.samples = 0
+        self.tokens = 0
+        # bf16 autocast on CUDA (the reference uses fp16 mixed precision); fp32 elsewhere.
+        use_autocast = backbone.device.type == "cuda" and backbone.dtype == torch.bfloat16
+        self.autocast = (
+            (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_autocast else nullcontext
+        )
+
+    def step(
+        self,
+        indices: np.ndarray,
+        optimizer: torch.optim.Optimizer,
+        params: list[torch.nn.Parameter],
+    ) -> None:
+        self.model.train()
+        micro = self.config.micro_batch_size
+        groups = [indices[i : i + micro] for i in range(0, len(indices), micro)]
+        # Normalise by the whole step's loss items, as the Trainer does under accumulation.
+        items = [self._loss_items(g) for g in groups]
+        total_items = sum(items)
+        for group, group_items in zip(groups, items, strict=True):
+            with self.autocast():
+                loss = self._mean_loss(group)
+            (loss * (group_items / total_items)).backward()
+        if self.config.max_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    def _loss_items(self, group: np.ndarray) -> int:
+        if self.config.loss == "answer":
+            return len(group)
+        return sum(len(self.examples.sequences[i]) - 1 for i in group)  # shifted labels
+
+    def _mean_loss(self, group: np.ndarray) -> torch.Tensor:
+        sequences = [self.examples.sequences[i] for i in group]
+        device, pad_id = self.backbone.device, self.backbone.pad_id
+        self.samples += len(sequences)
+        if self.config.loss == "whole":
+            batch, labels = right_padded(sequences, pad_id, device)
+            self.tokens += batch.tokens
+            return self.model(
+                input_ids=batch.input_ids,
+                attention_mask=batch.attention_mask,
+                position_ids=batch.position_ids,
+                labels=labels,
+                use_cache=False,
+            ).loss
+        batch = left_padded(sequences, pad_id, device)
+        self.tokens += batch.tokens
+        targets = torch.tensor([self.examples.targets[i] for i in group], device=device)
+        return torch.nn.functional.cross_entropy(last_logits(self.model, batch).float(), targets)
+
+
+def _binary_labels(labels: Sequence[int] | np.ndarray, n: int, where: str) -> np.ndarray:
+    y = np.asarray(labels).astype(np.int64).ravel()
+    if y.size != n:
+        raise InputError(f"{y.size} labels for {n} prompts", where=where)
+    if n == 0:
+        raise InputError("no samples", where=where)
+    if not np.isin(y, (0, 1)).all():
+        raise InputError("labels must be 0 or 1", where=where)
+    return y
+
+
+def _check_init_shape(init: LoraShape, wanted: LoraShape) -> None:
+    for name in ("r", "alpha", "target_modules"):
+        if getattr(init, name) != getattr(wanted, name):
+            raise ConfigError(
+                f"init_adapter has {name}={getattr(init, name)!r} but the training "
+                f"config has {getattr(wanted, name)!r}",
+                where=name,
+            )
+
+
+def _set_checkpointing(model: PreTrainedModel, on: bool) -> None:
+    """Activation checkpointing on or off. transformers 5.x renamed `gradient_checkpointing_*` to
+    `activation_checkpointing_*` (the old names warn; releases before the rename lack the new).
+    Non-reentrant checkpointing lets gradients reach the LoRA tensors of a frozen base; enabling
+    also hooks the embeddings to require grads, a hook we remove again when switching off."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        if on:
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+        else:
+            model.activation_checkpointing_disable()
+    elif on:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_disable()
+    if not on:
+        model.disable_input_require_grads()
+
+
+def _device_name(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return str(device)
