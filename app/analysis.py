@@ -1,0 +1,217 @@
+"""Tables the pages show, computed from `results_frame` rows (pure pandas, no Streamlit).
+
+A results frame holds one row per (run, train period, eval period, role, segment); the served
+model's rows have role "model", the parts of an LSAT ensemble "long"/"short" (see
+`lsat_core.store.models.PeriodResult`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+import pandas as pd
+
+from lsat_core.evaluation.protocols import (
+    FIXED_TARGET,
+    PROTOCOLS,
+    plan_steps,
+    summary_eval_periods,
+)
+
+MODEL_ROLE = "model"
+Z_95 = NormalDist().inv_cdf(0.975)
+"""The DeLong intervals in the store are 95% normal intervals (lsat_core.evaluation.metrics)."""
+
+SUMMARY_COLUMNS = (
+    "run_id",
+    "label",
+    "strategy",
+    "backbone",
+    "seed",
+    "mean_auc",
+    "ci_low",
+    "ci_high",
+    "cells",
+    "planned_cells",
+)
+COST_COLUMNS = (
+    "run_id",
+    "label",
+    "strategy",
+    "updates",
+    "samples_trained",
+    "tokens_trained",
+    "train_seconds",
+    "mean_update_latency_seconds",
+)
+CURVE_COLUMNS = (
+    "run_id",
+    "train_period",
+    "coefficient",
+    "auc",
+    "ci_low",
+    "ci_high",
+    "chosen",
+)
+SEGMENTS = ("all", "warm", "cold")
+
+
+@dataclass(frozen=True)
+class PeriodAxis:
+    column: str
+    """The results column that orders a protocol's results in time."""
+    title: str
+
+
+def period_axis(protocol: str) -> PeriodAxis:
+    """Fixed-target tests every model on D_T, so its results line up by update period."""
+    if protocol == FIXED_TARGET:
+        return PeriodAxis("train_period", "Model updated at period t (tested on D_T)")
+    return PeriodAxis("eval_period", "Tested period")
+
+
+def with_run_labels(results: pd.DataFrame) -> pd.DataFrame:
+    """The results with a `label` per run: its name, plus `#id` where runs share a name."""
+    runs = results[["run_id", "run_name"]].drop_duplicates("run_id")
+    shared = runs["run_name"].duplicated(keep=False)
+    labels = runs["run_name"].where(~shared, runs["run_name"] + " #" + runs["run_id"].astype(str))
+    return results.assign(
+        label=results["run_id"].map(dict(zip(runs["run_id"], labels, strict=True)))
+    )
+
+
+def model_rows(results: pd.DataFrame, segment: str = "all") -> pd.DataFrame:
+    """The served model's results on one segment of the test items."""
+    return results[(results["role"] == MODEL_ROLE) & (results["segment"] == segment)]
+
+
+def planned_updates(protocol: str, num_periods: int | None) -> int | None:
+    """How many updates the full protocol makes; None when the protocol or T is unknown."""
+    if protocol not in PROTOCOLS or num_periods is None or num_periods < 2:
+        return None
+    return len(plan_steps(protocol, num_periods))
+
+
+def updates_done(results: pd.DataFrame) -> pd.Series:
+    """Per run id: how many update periods have at least one result of the served model."""
+    return results[results["role"] == MODEL_ROLE].groupby("run_id")["train_period"].nunique()
+
+
+def protocol_summary(results: pd.DataFrame, protocol: str, num_periods: int) -> pd.DataFrame:
+    """Per run: mean AUC over the protocol's summary periods, with a 95% interval.
+
+    Every run with a result appears, with NaN until it has one in the summary periods. `cells`
+    counts the AUCs averaged, `planned_cells` those the full protocol plans, so a run still in
+    progress shows as such. The interval combines the stored DeLong intervals: tests on
+    different periods are disjoint samples, so their errors are independent and add in variance;
+    results on one same test period (fixed-target tests every model on D_T) may be correlated,
+    so their standard errors are added as if perfectly correlated, which bounds the variance of
+    their sum from above.
+    """
+    periods = summary_eval_periods(protocol, num_periods)
+    planned = sum(
+        e in periods for step in plan_steps(protocol, num_periods) for e in step.eval_periods
+    )
+    rows = model_rows(results)
+    used = rows[rows["eval_period"].isin(periods) & rows["auc"].notna()]
+    # The stored interval is auc -/+ z*se, clipped to [0, 1]: the unclipped side gives z*se.
+    half = pd.concat([used["auc"] - used["ci_low"], used["ci_high"] - used["auc"]], axis=1)
+    z_se = half.max(axis=1).groupby([used["run_id"], used["eval_period"]]).sum()
+    means = used.groupby("run_id").agg(mean_auc=("auc", "mean"), cells=("auc", "size"))
+    means["half"] = (z_se**2).groupby(level="run_id").sum() ** 0.5 / means["cells"]
+    summary = (
+        rows.drop_duplicates("run_id")
+        .set_index("run_id")[["label", "strategy", "backbone", "seed"]]
+        .join(means)
+        .reset_index()
+    )
+    summary["ci_low"] = summary["mean_auc"] - summary["half"]
+    summary["ci_high"] = summary["mean_auc"] + summary["half"]
+    summary["cells"] = summary["cells"].fillna(0).astype(int)
+    summary["planned_cells"] = planned
+    return summary.sort_values("run_id", ignore_index=True)[list(SUMMARY_COLUMNS)]
+
+
+def update_costs(results: pd.DataFrame) -> pd.DataFrame:
+    """Per run: updates done and what they cost in all (samples, tokens, seconds).
+
+    Every result row of one update repeats that update's cost, so one row per (run, update
+    period) is kept before summing.
+    """
+    updates = results[results["role"] == MODEL_ROLE].drop_duplicates(["run_id", "train_period"])
+    grouped = updates.groupby("run_id", sort=True)
+    costs = grouped[["label", "strategy"]].first()
+    costs["updates"] = grouped.size()
+    # min_count=1: a run that recorded no cost at all shows NaN, not a cost of 0.
+    summed = ["samples_trained", "tokens_trained", "train_seconds"]
+    costs[summed] = grouped[summed].sum(min_count=1)
+    costs["mean_update_latency_seconds"] = grouped["update_latency_seconds"].mean()
+    return costs.reset_index()[list(COST_COLUMNS)]
+
+
+def coefficient_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """The alpha/lambda validation curves (SPEC section 3), one row per (run, period, value).
+
+    `curves` holds one stored curve per row (`app.store_reads.CURVE_COLUMNS`); `chosen` marks
+    the coefficient the update picked.
+    """
+    records = [
+        {
+            "run_id": row.run_id,
+            "train_period": row.train_period,
+            "coefficient": point["coefficient"],
+            "auc": point.get("auc"),
+            "ci_low": point.get("ci_low"),
+            "ci_high": point.get("ci_high"),
+            "chosen": _same(point["coefficient"], row.coefficient),
+        }
+        for row in curves.itertuples(index=False)
+        for point in row.coefficient_curve
+    ]
+    return pd.DataFrame.from_records(records, columns=list(CURVE_COLUMNS)).astype(
+        {"auc": "float64", "ci_low": "float64", "ci_high": "float64"}
+    )
+
+
+def _same(a: float, b: float | None) -> bool:
+    return b is not None and not math.isnan(b) and math.isclose(a, b, abs_tol=1e-9)
+
+
+def segment_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The served model's AUC and counts side by side for all, warm and cold test items.
+
+    One row per (run, train period, eval period), with `auc_<segment>`, `n_<segment>` and
+    `positives_<segment>` for each of all/warm/cold (NaN where a segment was not recorded).
+    """
+    rows = results[results["role"] == MODEL_ROLE]
+    keys = ["run_id", "label", "strategy", "train_period", "eval_period"]
+    # (run, train period, eval period, role, segment) is unique: uq_period_results_cell.
+    wide = rows.set_index([*keys, "segment"])[["auc", "n", "positives"]].unstack("segment")
+    wide.columns = [f"{value}_{segment}" for value, segment in wide.columns]
+    columns = [f"{value}_{segment}" for segment in SEGMENTS for value in ("auc", "n", "positives")]
+    return wide.reindex(columns=columns).reset_index()
+
+
+def segment_means(segments: pd.DataFrame) -> pd.DataFrame:
+    """Per run, from `segment_table`: mean AUC on warm and on cold items, and the items scored."""
+    return (
+        segments.groupby(["run_id", "label", "strategy"], sort=True)
+        .agg(
+            mean_auc_warm=("auc_warm", "mean"),
+            mean_auc_cold=("auc_cold", "mean"),
+            n_warm=("n_warm", "sum"),
+            n_cold=("n_cold", "sum"),
+            cells=("eval_period", "size"),
+        )
+        .reset_index()
+    )
+
+
+def auc_table(results: pd.DataFrame, axis: PeriodAxis) -> pd.DataFrame:
+    """The served model's AUC on all items: one row per period, one column per run."""
+    rows = model_rows(results)
+    return rows.pivot_table(
+        index=axis.column, columns="label", values="auc", aggfunc="first"
+    ).rename_axis(columns=None)

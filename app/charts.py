@@ -1,0 +1,149 @@
+"""Altair charts of the dashboard; each takes exactly the DataFrame it draws (and offers as CSV).
+
+Layers take their data once, on the layer: Altair would otherwise hash every layer's copy of it
+to merge them. Period axes are whole numbers; where a page replays or fills in a stream, the axis
+spans every period from the start so that the chart does not rescale as points arrive.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+AUC_FORMAT = ".4f"
+CI_OPACITY = 0.15
+"""Bands are faint so that several runs' intervals stay readable where they overlap."""
+
+
+def _period_x(column: str, title: str, num_periods: int | None) -> alt.X:
+    scale = alt.Scale(domain=[1, num_periods]) if num_periods else alt.Undefined
+    return alt.X(f"{column}:Q", title=title, scale=scale, axis=alt.Axis(tickMinStep=1, format="d"))
+
+
+def auc_lines(
+    data: pd.DataFrame,
+    *,
+    period_column: str,
+    period_title: str,
+    num_periods: int | None = None,
+    color: str = "label",
+    color_title: str = "Run",
+) -> alt.LayerChart:
+    """AUC per period, one line per `color` value, with its 95% interval as a band.
+
+    Columns: `period_column`, `color`, auc, ci_low, ci_high, n.
+    """
+    base = alt.Chart().encode(
+        x=_period_x(period_column, period_title, num_periods),
+        color=alt.Color(f"{color}:N", title=color_title),
+    )
+    band = base.mark_area(opacity=CI_OPACITY).encode(
+        y=alt.Y("ci_low:Q", title="AUC", scale=alt.Scale(zero=False)), y2="ci_high:Q"
+    )
+    line = base.mark_line(point=True).encode(
+        y=alt.Y("auc:Q", title="AUC", scale=alt.Scale(zero=False)),
+        tooltip=[
+            alt.Tooltip(f"{color}:N", title=color_title),
+            alt.Tooltip(f"{period_column}:Q", title="period"),
+            alt.Tooltip("auc:Q", format=AUC_FORMAT),
+            alt.Tooltip("ci_low:Q", format=AUC_FORMAT),
+            alt.Tooltip("ci_high:Q", format=AUC_FORMAT),
+            alt.Tooltip("n:Q", format=","),
+        ],
+    )
+    return alt.layer(band, line, data=data)
+
+
+def stream_stat_lines(
+    data: pd.DataFrame, *, current_period: int, num_periods: int
+) -> alt.FacetChart:
+    """Small multiples of the stream's statistics up to `current_period`, one per statistic.
+
+    Columns: period, statistic, value (long format).
+    """
+    shown = data[data["period"] <= current_period]
+    line = (
+        alt.Chart()
+        .mark_line(point=True)
+        .encode(
+            x=_period_x("period", "Period", num_periods),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+            tooltip=["statistic:N", "period:Q", alt.Tooltip("value:Q", format=",.4~f")],
+        )
+    )
+    now = alt.Chart().mark_rule(strokeDash=[4, 4]).encode(x=alt.datum(current_period))
+    return (
+        alt.layer(line, now, data=shown)
+        .properties(width=220, height=140)
+        .facet(facet=alt.Facet("statistic:N", title=None), columns=3)
+        .resolve_scale(y="independent")
+    )
+
+
+def accuracy_vs_cost(data: pd.DataFrame, *, cost_column: str, cost_title: str) -> alt.LayerChart:
+    """Mean AUC (with interval) against a cost, one point per run.
+
+    Columns: label, mean_auc, ci_low, ci_high, `cost_column`.
+    """
+    base = alt.Chart().encode(
+        x=alt.X(f"{cost_column}:Q", title=cost_title, scale=alt.Scale(zero=False)),
+        color=alt.Color("label:N", title="Run"),
+    )
+    bars = base.mark_errorbar().encode(y=alt.Y("ci_low:Q", title="Mean AUC"), y2="ci_high:Q")
+    points = base.mark_point(filled=True, size=80).encode(
+        y=alt.Y("mean_auc:Q", scale=alt.Scale(zero=False)),
+        tooltip=[
+            "label:N",
+            alt.Tooltip("mean_auc:Q", format=AUC_FORMAT),
+            alt.Tooltip(f"{cost_column}:Q", format=",.4~f", title=cost_title),
+        ],
+    )
+    names = base.mark_text(align="left", dx=8).encode(y="mean_auc:Q", text="label:N")
+    return alt.layer(bars, points, names, data=data)
+
+
+def coefficient_curves(data: pd.DataFrame, *, coefficient_title: str) -> alt.LayerChart:
+    """Validation AUC against the coefficient, one line per update period; the chosen value
+    of each period is marked.
+
+    Columns: train_period, coefficient, auc, chosen.
+    """
+    base = alt.Chart().encode(
+        x=alt.X("coefficient:Q", title=coefficient_title, scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("auc:Q", title="Validation AUC", scale=alt.Scale(zero=False)),
+        color=alt.Color("train_period:O", title="Update period", scale=alt.Scale(scheme="viridis")),
+        tooltip=[
+            alt.Tooltip("train_period:O", title="update period"),
+            "coefficient:Q",
+            alt.Tooltip("auc:Q", format=AUC_FORMAT),
+        ],
+    )
+    chosen = base.transform_filter(alt.datum.chosen).mark_point(size=90, filled=True)
+    return alt.layer(base.mark_line(), chosen, data=data)
+
+
+def segment_lines(
+    data: pd.DataFrame, *, period_column: str, period_title: str, num_periods: int | None
+) -> alt.Chart:
+    """AUC per period for several item segments: colour = run, dash = segment.
+
+    Columns: label, segment, `period_column`, auc, n, positives.
+    """
+    return (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=_period_x(period_column, period_title, num_periods),
+            y=alt.Y("auc:Q", title="AUC", scale=alt.Scale(zero=False)),
+            color=alt.Color("label:N", title="Run"),
+            strokeDash=alt.StrokeDash("segment:N", title="Items"),
+            tooltip=[
+                "label:N",
+                "segment:N",
+                alt.Tooltip(f"{period_column}:Q", title="period"),
+                alt.Tooltip("auc:Q", format=AUC_FORMAT),
+                alt.Tooltip("n:Q", format=","),
+                alt.Tooltip("positives:Q", format=","),
+            ],
+        )
+    )

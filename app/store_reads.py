@@ -1,0 +1,146 @@
+"""Store queries the dashboard needs that `lsat_core.store.queries` does not offer (yet).
+
+They belong beside the others in `lsat_core.store.queries`; they live here until the store's
+owner takes them over, so the app keeps calling them through this one module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from lsat_core.store.models import ExperimentRun, PeriodResult, Run, RunStatus, Segment, Stream
+from lsat_core.store.queries import RESULT_COLUMNS
+
+LEAN_RESULT_COLUMNS = tuple(name for name in RESULT_COLUMNS if name != "coefficient_curve")
+"""`results_frame`'s columns without the validation curves."""
+CURVE_COLUMNS = ("run_id", "train_period", "coefficient", "coefficient_curve")
+
+_RUN_SOURCES = {
+    "run_id": Run.id,
+    "run_key": Run.key,
+    "run_name": Run.name,
+    "strategy": Run.strategy,
+    "backbone": Run.backbone,
+    "protocol": Run.protocol,
+    "seed": Run.seed,
+}
+_RESULT_SOURCES = _RUN_SOURCES | {
+    name: getattr(PeriodResult, name) for name in RESULT_COLUMNS if name not in _RUN_SOURCES
+}
+"""Where each results column comes from: the run's identity, then the result's own fields."""
+_RESULT_DTYPES = (
+    dict.fromkeys(("run_id", "seed", "train_period", "eval_period", "n", "positives"), "int64")
+    | dict.fromkeys(
+        (
+            "auc",
+            "ci_low",
+            "ci_high",
+            "coefficient",
+            "train_seconds",
+            "eval_seconds",
+            "update_latency_seconds",
+        ),
+        "float64",
+    )
+    | dict.fromkeys(("samples_trained", "tokens_trained"), "Int64")
+)
+"""The dtypes `results_frame` gives (missing numbers NaN or <NA>, whatever is NULL)."""
+
+
+def list_streams(session: Session) -> list[Stream]:
+    """Every stored stream, newest first."""
+    return list(session.scalars(select(Stream).order_by(Stream.id.desc())))
+
+
+def get_stream(session: Session, stream_id: int) -> Stream | None:
+    return session.get(Stream, stream_id)
+
+
+def streams_of_experiment(session: Session, experiment_id: int) -> list[Stream]:
+    """The streams an experiment's runs replay (one, unless runs were added by hand)."""
+    statement = (
+        select(Stream)
+        .join(Run, Run.stream_id == Stream.id)
+        .join(ExperimentRun, ExperimentRun.run_id == Run.id)
+        .where(ExperimentRun.experiment_id == experiment_id)
+        .distinct()
+        .order_by(Stream.id)
+    )
+    return list(session.scalars(statement))
+
+
+def lean_results_frame(session: Session, run_ids: Sequence[int]) -> pd.DataFrame:
+    """`results_frame` without the `coefficient_curve` JSON, in the same order and dtypes.
+
+    The curves are repeated on every segment's row and decoding them took a third of the
+    query's time on 200 runs (bench/bench_dashboard.py); `curves_frame` reads them once.
+    """
+    columns = [_RESULT_SOURCES[name] for name in LEAN_RESULT_COLUMNS]
+    statement = (
+        select(*columns)
+        .join(PeriodResult, PeriodResult.run_id == Run.id)
+        .where(Run.id.in_(list(run_ids)))
+        .order_by(
+            Run.id,
+            PeriodResult.train_period,
+            PeriodResult.eval_period,
+            PeriodResult.role,
+            PeriodResult.segment,
+        )
+    )
+    rows = [tuple(row) for row in session.execute(statement)]
+    frame = pd.DataFrame.from_records(rows, columns=list(LEAN_RESULT_COLUMNS))
+    frame["segment"] = frame["segment"].map(str)
+    return frame.astype(_RESULT_DTYPES)
+
+
+def curves_frame(session: Session, run_ids: Sequence[int]) -> pd.DataFrame:
+    """The served model's validation curves, one row per (run, update period) that has one."""
+    statement = (
+        select(
+            PeriodResult.run_id,
+            PeriodResult.train_period,
+            PeriodResult.coefficient,
+            PeriodResult.coefficient_curve,
+        )
+        .where(
+            PeriodResult.run_id.in_(list(run_ids)),
+            PeriodResult.role == "model",
+            PeriodResult.segment == Segment.ALL,
+            PeriodResult.coefficient_curve.is_not(None),
+        )
+        .order_by(PeriodResult.run_id, PeriodResult.train_period, PeriodResult.eval_period)
+    )
+    rows = [tuple(row) for row in session.execute(statement)]
+    frame = pd.DataFrame.from_records(rows, columns=list(CURVE_COLUMNS))
+    # Every tested period of one update repeats its curve (cold-warm tests five periods).
+    return frame.drop_duplicates(["run_id", "train_period"], ignore_index=True).astype(
+        {"run_id": "int64", "train_period": "int64", "coefficient": "float64"}
+    )
+
+
+def results_marker(session: Session, run_ids: Select[tuple[int]]) -> tuple[int, str]:
+    """(count, latest update) of the results of these runs: changes whenever a result does.
+
+    Result caches are keyed by it, so a live page re-reads results only when a worker wrote
+    some (an upsert refreshes `updated_at`; a deleted run lowers the count).
+    """
+    count, latest = session.execute(
+        select(func.count(), func.max(PeriodResult.updated_at)).where(
+            PeriodResult.run_id.in_(run_ids)
+        )
+    ).one()
+    return count, "" if latest is None else latest.isoformat()
+
+
+def experiment_run_ids(experiment_id: int) -> Select[tuple[int]]:
+    return select(ExperimentRun.run_id).where(ExperimentRun.experiment_id == experiment_id)
+
+
+def finished_stream_run_ids(stream_id: int) -> Select[tuple[int]]:
+    """Runs over the stream that succeeded."""
+    return select(Run.id).where(Run.stream_id == stream_id, Run.status == RunStatus.SUCCEEDED)

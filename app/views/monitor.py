@@ -1,0 +1,176 @@
+"""Run monitor: an experiment's runs, their progress and results, live while workers write them.
+
+The live panel is a fragment that re-reads the store every LIVE_REFRESH_S while the experiment is
+pending or running, so nobody reloads the page; once the experiment has finished, the page
+reruns once and stops polling.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app import analysis, charts, service
+from app.experiment_picker import ChosenExperiment, choose_experiment
+from app.widgets import chart_with_csv, csv_download, format_seconds, select_id
+
+# Module-level strings would be drawn on the page (Streamlit's "magic"): notes are comments here.
+# A little longer than service.LIVE_TTL_S, so that each refresh reads fresh rows.
+LIVE_REFRESH_S = 3.0
+# Tasks shown as bars; the rest are counted (a 200-run experiment must stay readable).
+MAX_PROGRESS_BARS = 12
+
+
+def _header(experiment: pd.Series) -> None:
+    started = experiment["started_at"]
+    finished = experiment["finished_at"]
+    elapsed = (finished if pd.notna(finished) else pd.Timestamp.now(tz="UTC")) - started
+    columns = st.columns(3)
+    columns[0].metric("Status", experiment["status"])
+    columns[1].metric("Protocol", experiment["protocol"])
+    columns[2].metric(
+        "Elapsed", format_seconds(elapsed.total_seconds()) if pd.notna(started) else "not started"
+    )
+    if experiment["error"]:
+        st.error(f"Experiment failed: {experiment['error']}")
+
+
+def _runs_section(runs: pd.DataFrame, results: pd.DataFrame, planned: int | None) -> None:
+    """The runs with their status and how many updates have results.
+
+    Actions on a run (cancel, relaunch) send Celery tasks; they join this table with the worker
+    package's queue module, which the dashboard will import instead of the store's write side.
+    """
+    done = analysis.updates_done(results)
+    table = runs.assign(
+        updates=runs["id"].map(done).fillna(0).astype(int),
+        duration=(runs["finished_at"].fillna(pd.Timestamp.now(tz="UTC")) - runs["started_at"])
+        .dt.total_seconds()
+        .map(format_seconds),
+    )
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_order=(
+            "id",
+            "name",
+            "strategy",
+            "backbone",
+            "seed",
+            "status",
+            "updates",
+            "duration",
+            "device",
+            "started_at",
+            "finished_at",
+            "error",
+        ),
+        column_config={
+            "id": st.column_config.NumberColumn("Run", format="%d"),
+            "updates": st.column_config.ProgressColumn(
+                f"Updates of {planned}" if planned else "Updates",
+                min_value=0,
+                max_value=planned or max(int(table["updates"].max()), 1),
+                format="%d",
+            ),
+        },
+        key="runs_table",
+    )
+    for run in runs[runs["error"].notna()].itertuples():
+        st.error(f"Run #{run.id} {run.name} ({run.status}): {run.error}")
+
+
+def _progress_section(progress: pd.DataFrame) -> None:
+    ongoing = progress[progress["total"].isna() | (progress["step"] < progress["total"])]
+    if ongoing.empty:
+        st.caption("No task is reporting progress.")
+        return
+    for task in ongoing.head(MAX_PROGRESS_BARS).itertuples():
+        total = None if pd.isna(task.total) else int(task.total)
+        fraction = min(task.step / total, 1.0) if total else 0.0
+        text = (
+            f"{task.task_key} · {task.step:,}/{total:,}"
+            if total
+            else f"{task.task_key} · {task.step:,}"
+        )
+        if task.message:
+            text += f" · {task.message}"
+        text += f" · ETA {format_seconds(task.eta_seconds)}"
+        st.progress(fraction, text=text)
+    if len(ongoing) > MAX_PROGRESS_BARS:
+        st.caption(f"and {len(ongoing) - MAX_PROGRESS_BARS} more tasks in progress")
+
+
+def _results_section(results: pd.DataFrame, experiment: ChosenExperiment) -> None:
+    rows = analysis.model_rows(results)
+    if rows.empty:
+        st.caption("No result yet.")
+        return
+    axis = analysis.period_axis(experiment.protocol)
+    data = rows[["label", "strategy", axis.column, "auc", "ci_low", "ci_high", "n"]]
+    chart = charts.auc_lines(
+        data,
+        period_column=axis.column,
+        period_title=axis.title,
+        num_periods=experiment.num_periods,
+    )
+    chart_with_csv(chart, data, f"experiment_{experiment.id}_auc")
+    table = analysis.auc_table(results, axis)
+    st.dataframe(
+        table,
+        column_config={
+            name: st.column_config.NumberColumn(format="%.4f") for name in table.columns
+        },
+    )
+    csv_download(table.reset_index(), f"experiment_{experiment.id}_auc_table")
+
+
+def _events_section(experiment_id: int, runs: pd.DataFrame) -> None:
+    run_id = select_id(
+        "Events of",
+        {None: "all runs"} | {run.id: f"#{run.id} {run.name}" for run in runs.itertuples()},
+        "run",
+    )
+    events = service.events(experiment_id, run_id)
+    if events.empty:
+        st.caption("No event yet.")
+        return
+    counts = events["kind"].value_counts()
+    st.caption(
+        f"{len(events)} newest events: {counts.get('error', 0)} errors, "
+        f"{counts.get('warning', 0)} warnings"
+    )
+    st.dataframe(events, hide_index=True, key="events_table")
+
+
+st.header("Run monitor")
+chosen = choose_experiment()
+if chosen is None:
+    st.stop()
+# The experiment's own row (short time to live), so that the page and the panel agree on it.
+current = service.experiment(chosen.id)
+if current is None:
+    st.warning(f"Experiment #{chosen.id} is no longer in the store.")
+    st.stop()
+live = current["status"] not in service.FINISHED
+
+
+@st.fragment(run_every=LIVE_REFRESH_S if live else None)
+def live_panel() -> None:
+    experiment = service.experiment(chosen.id)
+    if live and experiment["status"] in service.FINISHED:
+        st.rerun(scope="app")  # the experiment ended: rerun the page once, without the timer
+    _header(experiment)
+    runs = service.experiment_runs(chosen.id)
+    results = analysis.with_run_labels(service.experiment_results(chosen.id))
+    st.subheader("Runs")
+    _runs_section(runs, results, analysis.planned_updates(chosen.protocol, chosen.num_periods))
+    st.subheader("Progress")
+    _progress_section(service.progress(chosen.id))
+    st.subheader("AUC per period")
+    _results_section(results, chosen)
+    st.subheader("Events")
+    _events_section(chosen.id, runs)
+
+
+live_panel()

@@ -1,0 +1,78 @@
+"""Widgets the pages share: choices kept in the URL, charts with their data as CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+
+def select_id(
+    label: str, options: Mapping[int | None, str], param: str, *, key: str | None = None
+) -> int | None:
+    """A selectbox over row ids whose choice is kept in the URL as `?<param>=<id>`.
+
+    A link carries the choice to another browser; an id the URL names that is not among
+    `options` falls back to the first option. A `None` option (e.g. "all runs") leaves the
+    parameter out of the URL.
+    """
+    ids = list(options)
+    if not ids:
+        return None
+    key = key or f"select_{param}"
+    if st.session_state.get(key, ...) not in ids:
+        wanted = _int_param(param)
+        st.session_state[key] = wanted if wanted in ids else ids[0]
+    choice = st.selectbox(label, ids, format_func=options.__getitem__, key=key)
+    if choice is None:
+        st.query_params.pop(param, None)
+    else:
+        st.query_params[param] = str(choice)
+    return choice
+
+
+def _int_param(param: str) -> int | None:
+    raw = st.query_params.get(param)
+    return int(raw) if raw is not None and raw.isdigit() else None
+
+
+def chart_with_csv(
+    chart: alt.TopLevelMixin,
+    data: pd.DataFrame,
+    name: str,
+    *,
+    width: Literal["stretch", "content"] = "stretch",
+) -> None:
+    """Draw the chart and offer the very DataFrame it draws as `<name>.csv`."""
+    st.altair_chart(chart, width=width)
+    csv_download(data, name)
+
+
+def csv_download(data: pd.DataFrame, name: str) -> None:
+    # The CSV is made when the button is clicked, not on every rerun of a live panel.
+    st.download_button(
+        "Download CSV",
+        data=lambda: data.to_csv(index=False),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key=f"csv_{name}",
+        icon=":material/download:",
+    )
+
+
+def format_seconds(seconds: float | None) -> str:
+    """A duration for people: "45 s", "12 min 5 s", "3 h 20 min"; "?" when unknown."""
+    if seconds is None or pd.isna(seconds):
+        return "?"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGES = ("views/replay.py", "views/monitor.py", "views/compare.py", "views/cold_warm.py")
+HEADERS = {
+    "views/replay.py": "Stream replay",
+    "views/monitor.py": "Run monitor",
+    "views/compare.py": "Compare strategies",
+    "views/cold_warm.py": "Cold and warm items",
+}
+
+
+def test_navigation_opens_on_the_replay_and_reaches_every_page(app_env, app_dir: Path) -> None:
+    app = AppTest.from_file(app_dir / "main.py", default_timeout=60).run()
+    assert not app.exception
+    assert [h.value for h in app.header] == ["Stream replay"]
+
+    for page in PAGES:
+        app.switch_page(page).run()
+        assert not app.exception, page
+        assert [h.value for h in app.header] == [HEADERS[page]]
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_caches: None) -> None:
+    """A data folder with no database yet: the dashboard creates and migrates it."""
+    monkeypatch.setenv("LSAT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LSAT_DATABASE_URL", raising=False)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_explains_an_empty_store(
+    empty_store, app_dir: Path, tmp_path: Path, page: str
+) -> None:
+    app = AppTest.from_file(app_dir / page, default_timeout=60).run()
+
+    assert not app.exception
+    (note,) = app.info
+    assert note.value.startswith("No ")
+    assert (tmp_path / "lsat.db").is_file()

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+
+def test_runs_progress_results_and_errors_of_the_experiment_in_the_url(
+    run_page, app_env, chart_frames, download_names
+) -> None:
+    app = run_page("monitor.py", experiment=app_env.next_experiment_id)
+
+    assert not app.exception
+    assert app.selectbox(key="select_experiment").value == app_env.next_experiment_id
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Status"] == "running"
+    assert metrics["Protocol"] == "next-period"
+    runs = app.dataframe[0].value.set_index("name")
+    assert runs["status"].to_dict() == {
+        "full_retrain": "succeeded",
+        "lsat_en": "running",
+        "fine_tune": "failed",
+    }
+    assert runs["updates"].to_dict() == {"full_retrain": 5, "lsat_en": 3, "fine_tune": 1}
+    assert [e.value for e in app.error] == [
+        f"Run #{app_env.fine_tune_run_id} fine_tune (failed): RuntimeError: CUDA out of memory"
+    ]
+    # Only the unfinished task has a bar: 30 of 120 steps, 95 s to go.
+    (bar,) = app.get("progress")
+    assert bar.proto.value == 25
+    assert bar.proto.text == (
+        f"run:{app_env.lsat_en_run_id}:period:4:train · 30/120 · training LoRA · ETA 1 min 35 s"
+    )
+    (auc,) = chart_frames(app)
+    assert len(auc) == 5 + 3 + 1  # one point per result of the served model on all items
+    table = app.dataframe[1].value
+    assert table.loc[6, "full_retrain"] == pytest.approx(0.76)
+    assert table.loc[4, "lsat_en"] == pytest.approx(0.78)
+    assert download_names(app) == [
+        f"experiment_{app_env.next_experiment_id}_auc",
+        f"experiment_{app_env.next_experiment_id}_auc_table",
+    ]
+    events = app.dataframe[2].value
+    assert events["message"].tolist() == ["RuntimeError: CUDA out of memory", "experiment started"]
+    assert "1 errors" in app.caption[-1].value
+
+
+def test_events_of_one_run_from_the_url(run_page, app_env) -> None:
+    app = run_page(
+        "monitor.py", experiment=app_env.next_experiment_id, run=app_env.fine_tune_run_id
+    )
+
+    events = app.dataframe[-1].value
+    assert events["kind"].tolist() == ["error"]
+    assert events["run_id"].tolist() == [app_env.fine_tune_run_id]
+
+
+def test_choosing_an_experiment_puts_it_in_the_url(run_page, app_env) -> None:
+    app = run_page("monitor.py")
+    assert app.query_params["experiment"] == str(app_env.fixed_experiment_id)  # the newest
+
+    app.selectbox(key="select_experiment").set_value(app_env.next_experiment_id).run()
+
+    assert app.query_params["experiment"] == str(app_env.next_experiment_id)
+    assert {m.label: m.value for m in app.metric}["Status"] == "running"
+    assert "No task is reporting progress." not in [c.value for c in app.caption]
