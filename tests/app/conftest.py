@@ -265,6 +265,16 @@ def app_env(
 
 
 @pytest.fixture
+def private_app_env(
+    private_store: SeededStore, monkeypatch: pytest.MonkeyPatch, fresh_caches: None
+) -> SeededStore:
+    """The dashboard's settings point at the test's own store, which the test may write to."""
+    monkeypatch.setenv("LSAT_DATA_DIR", str(private_store.data_dir))
+    monkeypatch.setenv("LSAT_DATABASE_URL", private_store.url)
+    return private_store
+
+
+@pytest.fixture
 def app_dir() -> Path:
     return APP_DIR
 

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import service
+from lsat_core.store import make_engine, record_period_result, session_scope
 
 
 def test_runs_progress_results_and_errors_of_the_experiment_in_the_url(
@@ -62,3 +69,33 @@ def test_choosing_an_experiment_puts_it_in_the_url(run_page, app_env) -> None:
     assert app.query_params["experiment"] == str(app_env.next_experiment_id)
     assert {m.label: m.value for m in app.metric}["Status"] == "running"
     assert "No task is reporting progress." not in [c.value for c in app.caption]
+
+
+def test_a_result_written_by_a_worker_fills_in_on_the_next_refresh(
+    private_app_env, app_dir: Path
+) -> None:
+    store = private_app_env
+    app = AppTest.from_file(app_dir / "views" / "monitor.py", default_timeout=60)
+    app.query_params["experiment"] = str(store.next_experiment_id)
+    app.run()
+    assert pd.isna(app.dataframe[1].value.loc[5, "lsat_en"])
+
+    engine = make_engine(store.url)
+    try:
+        with session_scope(engine) as session:
+            record_period_result(
+                session,
+                run_id=store.lsat_en_run_id,
+                train_period=4,
+                eval_period=5,
+                auc=0.81,
+                n=1000,
+                positives=500,
+            )
+    finally:
+        engine.dispose()
+    service._experiment_marker.clear()  # as if its time to live had passed
+    app.run()
+
+    assert app.dataframe[1].value.loc[5, "lsat_en"] == pytest.approx(0.81)
+    assert app.dataframe[0].value.set_index("name").loc["lsat_en", "updates"] == 4
