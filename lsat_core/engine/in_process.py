@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 from sqlalchemy import Engine
 
-from lsat_core.data.datasets import load_stream
-from lsat_core.data.stream import Stream
+from lsat_core.engine.assembly import experiment_stream, open_workbench
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.families import ModelFamily, Progress
-from lsat_core.engine.lora_family import LoraFamily
+from lsat_core.engine.families import Progress
 from lsat_core.engine.period_loop import (
     PreparedExperiment,
     StepDone,
     execute_experiment,
     prepare_experiment,
 )
-from lsat_core.engine.workbench import Workbench
 from lsat_core.evaluation.protocols import summary_eval_periods
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.queries import results_frame
-
-
-def build_families(
-    config: ExperimentConfig, stream: Stream, cache_dir: Path
-) -> dict[str, ModelFamily]:
-    lora = LoraFamily(config, stream, cache_dir)
-    return {lora.name: lora}
 
 
 def run_experiment(
@@ -43,15 +31,9 @@ def run_experiment(
 ) -> tuple[Engine, PreparedExperiment]:
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
-    stream = load_stream(config.dataset, settings.cache_dir, config=config.stream)
+    stream = experiment_stream(config, settings)
     prepared = prepare_experiment(engine, config, stream, name)
-    bench = Workbench(
-        config=config,
-        stream=stream,
-        families=build_families(config, stream, settings.cache_dir),
-        engine=engine,
-        models_dir=settings.artifacts_dir / "models",
-    )
+    bench = open_workbench(config, settings, engine, stream=stream)
     if progress is not None:
         bench.progress = progress
     execute_experiment(engine, prepared, bench, on_step)

@@ -86,49 +86,69 @@ def prepare_experiment(
         return PreparedExperiment(experiment.id, run_ids)
 
 
+def start_runs(engine: Engine, prepared: PreparedExperiment) -> dict[str, int]:
+    """Mark the experiment and its unfinished runs running; returns those runs (strategy -> id).
+    Runs already succeeded (in this or another experiment) are not redone."""
+    with session_scope(engine) as session:
+        pending = {}
+        for strategy, run_id in prepared.run_ids.items():
+            run = session.get_one(Run, run_id)
+            if run.status != RunStatus.SUCCEEDED:
+                if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
+                    set_run_status(session, run_id, RunStatus.PENDING)
+                set_run_status(session, run_id, RunStatus.RUNNING)
+                pending[strategy] = run_id
+        set_experiment_status(session, prepared.experiment_id, RunStatus.RUNNING)
+    return pending
+
+
+def finish_runs(
+    engine: Engine,
+    experiment_id: int,
+    run_ids: list[int],
+    *,
+    error: str | None = None,
+    device: str | None = None,
+) -> None:
+    """Mark the runs and their experiment succeeded, or failed with `error`."""
+    status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
+    with session_scope(engine) as session:
+        for run_id in run_ids:
+            set_run_status(session, run_id, status, error=error, device=device)
+        set_experiment_status(session, experiment_id, status, error=error)
+
+
 def execute_experiment(
     engine: Engine,
     prepared: PreparedExperiment,
     bench: Workbench,
     on_step: StepDone | None = None,
 ) -> None:
-    """Run every step of the protocol for every pending run; marks runs and the experiment."""
+    """Run every step of the protocol for every unfinished run, in order, in this process."""
     config = bench.config
     steps = plan_steps(config.protocol, bench.stream.num_periods, config.update_periods)
-    with session_scope(engine) as session:
-        pending = {}
-        for strategy, run_id in prepared.run_ids.items():
-            run = session.get_one(Run, run_id)
-            if run.status != RunStatus.SUCCEEDED:
-                if run.status != RunStatus.PENDING:
-                    set_run_status(session, run_id, RunStatus.PENDING)
-                set_run_status(session, run_id, RunStatus.RUNNING)
-                pending[strategy] = run_id
-        set_experiment_status(session, prepared.experiment_id, RunStatus.RUNNING)
+    pending = start_runs(engine, prepared)
     try:
         for step in steps:
             for strategy, run_id in pending.items():
-                _run_step(engine, bench, run_id, strategy, step)
+                run_step(engine, bench, run_id, strategy, step)
                 if on_step is not None:
                     on_step(strategy, step)
     except BaseException as exc:
-        message = f"{type(exc).__name__}: {exc}"
-        with session_scope(engine) as session:
-            for run_id in pending.values():
-                set_run_status(session, run_id, RunStatus.FAILED, error=message)
-            set_experiment_status(session, prepared.experiment_id, RunStatus.FAILED, error=message)
+        error = f"{type(exc).__name__}: {exc}"
+        finish_runs(engine, prepared.experiment_id, list(pending.values()), error=error)
         raise
-    with session_scope(engine) as session:
-        for run_id in pending.values():
-            set_run_status(session, run_id, RunStatus.SUCCEEDED, device=bench_device(bench))
-        set_experiment_status(session, prepared.experiment_id, RunStatus.SUCCEEDED)
+    device = bench_device(bench)
+    finish_runs(engine, prepared.experiment_id, list(pending.values()), device=device)
 
 
 def bench_device(bench: Workbench) -> str:
     return ", ".join(sorted({family.device() for family in bench.families.values()}))
 
 
-def _run_step(engine: Engine, bench: Workbench, run_id: int, strategy: str, step: EvalStep) -> None:
+def run_step(engine: Engine, bench: Workbench, run_id: int, strategy: str, step: EvalStep) -> None:
+    """Update `strategy` at the step's period, test it on the step's periods and record every
+    result cell (all/warm/cold; the served model and its parts) in one transaction."""
     t = step.train_period
     updated = STRATEGIES[strategy].update(t, bench)
     warm = _warm_items(bench, updated)

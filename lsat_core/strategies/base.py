@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.engine.workbench import Workbench
@@ -44,6 +45,11 @@ class UpdatedModel:
 class Strategy(Protocol):
     name: str
     family: str
+
+    def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
+        """The trained models the update at t is made of, by role (known before training, so
+        workers can train them in parallel and the dashboard can estimate the work)."""
+        ...
 
     def update(self, t: int, bench: Workbench) -> UpdatedModel: ...
 

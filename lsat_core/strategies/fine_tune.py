@@ -4,6 +4,7 @@ adapter is kept (SPEC section 3; the rule lives in the LoRA family's training st
 
 from __future__ import annotations
 
+from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
 from lsat_core.engine.workbench import Workbench
 from lsat_core.strategies.base import UpdatedModel, single_model
@@ -13,5 +14,8 @@ class FineTune:
     name = "fine_tune"
     family = LORA
 
+    def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
+        return {"model": ModelSpec(self.family, FINE_TUNE, t)}
+
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
-        return single_model(t, bench, ModelSpec(self.family, FINE_TUNE, t))
+        return single_model(t, bench, self.components(t, bench.config)["model"])

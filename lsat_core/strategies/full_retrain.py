@@ -3,6 +3,7 @@ validated on val_t (SPEC section 3; early-stopping patience 10 as in the referen
 
 from __future__ import annotations
 
+from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FULL, LORA, ModelSpec
 from lsat_core.engine.workbench import Workbench
 from lsat_core.strategies.base import UpdatedModel, single_model
@@ -12,5 +13,8 @@ class FullRetrain:
     name = "full_retrain"
     family = LORA
 
+    def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
+        return {"model": ModelSpec(self.family, FULL, t)}
+
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
-        return single_model(t, bench, ModelSpec(self.family, FULL, t))
+        return single_model(t, bench, self.components(t, bench.config)["model"])

@@ -26,5 +26,8 @@ class LongTerm:
     name = "long_term"
     family = LORA
 
+    def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
+        return {"model": long_term_spec(t, config)}
+
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
         return single_model(t, bench, long_term_spec(t, bench.config))

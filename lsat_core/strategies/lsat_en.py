@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FULL, LORA, SHORT, ModelSpec
 from lsat_core.engine.workbench import Workbench
 from lsat_core.llm.merging import ensemble_scores, search_coefficient
@@ -14,8 +15,7 @@ from lsat_core.strategies.base import UpdatedModel, served
 from lsat_core.strategies.long_term import long_term_spec
 
 
-def ensemble(t: int, bench: Workbench, long: ModelSpec) -> UpdatedModel:
-    short = ModelSpec(LORA, SHORT, t)
+def ensemble(t: int, bench: Workbench, long: ModelSpec, short: ModelSpec) -> UpdatedModel:
     val = bench.samples(t, "val")
     long_val, short_val = bench.scores(long, val), bench.scores(short, val)
     started = time.perf_counter()
@@ -38,13 +38,19 @@ class LsatEn:
     name = "lsat_en"
     family = LORA
 
+    def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
+        return {"long": long_term_spec(t, config), "short": ModelSpec(LORA, SHORT, t)}
+
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
-        return ensemble(t, bench, long_term_spec(t, bench.config))
+        return ensemble(t, bench, **self.components(t, bench.config))
 
 
 class LsatEnFull:
     name = "lsat_en_full"
     family = LORA
 
+    def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
+        return {"long": ModelSpec(LORA, FULL, t), "short": ModelSpec(LORA, SHORT, t)}
+
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
-        return ensemble(t, bench, ModelSpec(LORA, FULL, t))
+        return ensemble(t, bench, **self.components(t, bench.config))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import LORA, SHORT, ModelSpec
 from lsat_core.engine.workbench import Workbench
 from lsat_core.llm.merging import search_coefficient, task_arithmetic
@@ -18,8 +19,12 @@ class LsatTa:
     name = "lsat_ta"
     family = LORA
 
+    def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
+        return {"long": long_term_spec(t, config), "short": ModelSpec(LORA, SHORT, t)}
+
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
-        long, short = long_term_spec(t, bench.config), ModelSpec(LORA, SHORT, t)
+        parts = self.components(t, bench.config)
+        long, short = parts["long"], parts["short"]
         long_adapter, short_adapter = bench.model(long).model, bench.model(short).model
         reading = bench.config.ta_reading
         family = bench.family(LORA)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import LORA, SHORT, ModelSpec
 from lsat_core.engine.workbench import Workbench
 from lsat_core.strategies.base import UpdatedModel, single_model
@@ -12,5 +13,8 @@ class ShortTerm:
     name = "short_term"
     family = LORA
 
+    def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
+        return {"model": ModelSpec(self.family, SHORT, t)}
+
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
-        return single_model(t, bench, ModelSpec(self.family, SHORT, t))
+        return single_model(t, bench, self.components(t, bench.config)["model"])

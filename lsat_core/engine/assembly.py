@@ -1,0 +1,49 @@
+"""Put together what an experiment's work needs: its stream, model families and workbench.
+
+Used by the in-process runner and by workers alike; a worker re-reads the experiment's stored
+config and rebuilds the same workbench, so the same models get the same keys.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from lsat_core.data.datasets import load_stream
+from lsat_core.data.stream import Stream
+from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.families import ModelFamily
+from lsat_core.engine.lora_family import LoraFamily
+from lsat_core.engine.workbench import Workbench
+from lsat_core.settings import Settings
+
+
+def experiment_stream(config: ExperimentConfig, settings: Settings) -> Stream:
+    return load_stream(config.dataset, settings.cache_dir, config=config.stream)
+
+
+def build_families(
+    config: ExperimentConfig, stream: Stream, settings: Settings
+) -> dict[str, ModelFamily]:
+    lora = LoraFamily(config, stream, settings.cache_dir)
+    return {lora.name: lora}
+
+
+def open_workbench(
+    config: ExperimentConfig,
+    settings: Settings,
+    engine: Engine,
+    *,
+    stream: Stream | None = None,
+    owner: str | None = None,
+) -> Workbench:
+    stream = stream if stream is not None else experiment_stream(config, settings)
+    bench = Workbench(
+        config=config,
+        stream=stream,
+        families=build_families(config, stream, settings),
+        engine=engine,
+        models_dir=settings.artifacts_dir / "models",
+    )
+    if owner is not None:
+        bench.owner = owner
+    return bench
