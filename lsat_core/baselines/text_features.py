@@ -68,7 +68,7 @@ class ItemTextFeatures:
 
     def rows(self, item_ids: Iterable[str] | np.ndarray) -> np.ndarray:
         """Row of each item in `vectors` (int64); -1 for an item without text."""
-        values = np.asarray(item_ids, dtype=object).astype(str)
+        values = pd.Series(np.asarray(item_ids, dtype=object), dtype=object).astype(str)
         return self._index.get_indexer(values).astype(np.int64)
 
 
