@@ -58,5 +58,5 @@ def period_part(stream: Stream, budget: SampleBudget, period: int, part: str) ->
 def union(sets: list[SampleSet]) -> SampleSet:
     """Several parts as one training set, in the given order."""
     return SampleSet(
-        key="+".join(s.key for s in sets), frame=pd.concat([s.frame for s in sets], copy=False)
+        key="+".join(s.key for s in sets), frame=pd.concat([s.frame for s in sets])
     )
