@@ -7,7 +7,8 @@ Data: a planted-signal stream of ML-1M's shape (6,040 users, 3,706 items, 20 per
 samples; as in real ratings, user and item biases, skewed item popularity, users active for a
 month each and 10% label noise, so that models learn from the first steps and plateau), or a
 built stream folder (`samples.parquet` + `items.parquet`, e.g. the ML-1M stream cache;
-DeepMusic then embeds the titles with MiniLM, cached in --cache-dir).
+DeepMusic then embeds the titles with MiniLM, cached in --cache-dir, by default the settings'
+cache).
 
 At each period t of --periods, every model is fully retrained as SPEC section 3 says (train_1..t
 plus val_1..t-1, validated on val_t) and scores D_{t+1} (when there is one); the time of the
@@ -36,6 +37,7 @@ from lsat_core.baselines.text_features import ItemTextFeatures, title_embeddings
 from lsat_core.configs import config_to_dict
 from lsat_core.data.schema import TRAIN, VAL
 from lsat_core.evaluation.metrics import auc_with_ci
+from lsat_core.settings import Settings
 
 TARGET_SECONDS = 15 * 60
 WORKERS = 2
@@ -45,14 +47,15 @@ PERIODS = 20
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stream-dir", type=Path, help="folder with samples/items.parquet")
-    parser.add_argument("--cache-dir", type=Path, default=Path(".cache"), help="MiniLM cache")
+    parser.add_argument("--cache-dir", type=Path, help="MiniLM cache (default: the settings')")
     parser.add_argument("--periods", default="1,10,20", help="periods t to fully retrain at")
     parser.add_argument("--models", default=",".join(BASELINES))
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     parser.add_argument("--out", type=Path, help="write the measurements as JSON")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    samples, features, source = load_data(args.stream_dir, args.cache_dir)
+    cache_dir = args.cache_dir or Settings.from_env().cache_dir
+    samples, features, source = load_data(args.stream_dir, cache_dir)
     periods = sorted({int(p) for p in args.periods.split(",")})
     config = ClassicTrainConfig()
     print(f"python {platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPUs,")
