@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from lsat_core.baselines.config import ClassicTrainConfig
 from lsat_core.configs import config_from_dict, config_hash, config_to_dict
 from lsat_core.data.datasets import DATASETS, dataset_spec
 from lsat_core.data.stream_config import StreamConfig
@@ -67,6 +68,11 @@ class ExperimentConfig:
     ta_reading: str = "ab"
     """LSAT-TA merge: "ab" averages lora_A and lora_B separately (the reference, reported);
     "product" averages the products B*A."""
+    classic: ClassicTrainConfig = field(default_factory=ClassicTrainConfig)
+    """Training settings of the classic baselines (SPEC section 5)."""
+    in_context_recent_positives: int = 0
+    """In-context baseline: how many of the user's most recent liked items of the period, beyond
+    the sample's own history, to add to its prompt (0: the history alone)."""
     budget: SampleBudget = field(default_factory=SampleBudget)
     preset: str = "custom"
     """The preset these values came from (informational; the values themselves are stored)."""
@@ -106,6 +112,8 @@ class ExperimentConfig:
             )
         if self.long_term_refresh is not None and self.long_term_refresh < 1:
             raise ConfigError("must be >= 1 or None", where="long_term_refresh")
+        if self.in_context_recent_positives < 0:
+            raise ConfigError("must be >= 0", where="in_context_recent_positives")
         if self.fine_tune_patience < 1:
             raise ConfigError("must be >= 1", where="fine_tune_patience")
         if self.ta_reading not in TA_READINGS:
@@ -137,6 +145,7 @@ class ExperimentConfig:
             "backbone": BackboneConfig,
             "lora": LoraTrainConfig,
             "budget": SampleBudget,
+            "classic": ClassicTrainConfig,
         }
         values = dict(data)
         for name, kind in nested.items():

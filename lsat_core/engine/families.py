@@ -47,6 +47,11 @@ class TrainingOutcome:
 class ModelFamily(Protocol):
     name: str
 
+    def prepare(self) -> None:
+        """Load what training and scoring need (e.g. the backbone), so that a bad backbone
+        fails before anything is stored or trained."""
+        ...
+
     def key_config(self, spec: ModelSpec) -> dict[str, Any]:
         """Everything besides the data that determines the trained model (hashed into its key)."""
         ...

@@ -32,8 +32,10 @@ def run_experiment(
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     stream = experiment_stream(config, settings)
-    prepared = prepare_experiment(engine, config, stream, name)
     bench = open_workbench(config, settings, engine, stream=stream)
+    for family in bench.families.values():
+        family.prepare()
+    prepared = prepare_experiment(engine, config, stream, name)
     if progress is not None:
         bench.progress = progress
     execute_experiment(engine, prepared, bench, on_step)

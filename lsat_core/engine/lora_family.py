@@ -36,6 +36,9 @@ class LoraFamily:
         """Loaded on first use, so experiments of classic baselines never load an LLM."""
         return load_backbone(self._config.backbone, self._cache_dir)
 
+    def prepare(self) -> None:
+        _ = self.backbone
+
     def train_config(self, spec: ModelSpec) -> LoraTrainConfig:
         lora = self._config.lora
         if spec.role == FINE_TUNE:

@@ -57,6 +57,4 @@ def period_part(stream: Stream, budget: SampleBudget, period: int, part: str) ->
 
 def union(sets: list[SampleSet]) -> SampleSet:
     """Several parts as one training set, in the given order."""
-    return SampleSet(
-        key="+".join(s.key for s in sets), frame=pd.concat([s.frame for s in sets])
-    )
+    return SampleSet(key="+".join(s.key for s in sets), frame=pd.concat([s.frame for s in sets]))

@@ -1,0 +1,63 @@
+"""The LoRA family's fine-tuning rule: keep the previous adapter when validation got worse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from lsat_core.engine.lora_family import LoraFamily
+from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
+from lsat_core.engine.presets import preset_config
+from lsat_core.engine.sample_sets import SampleSet
+from lsat_core.llm.adapters import Adapter, LoraShape
+from lsat_core.llm.training import TrainedAdapter, TrainingCost
+
+PREVIOUS = Adapter(LoraShape(), {"w.lora_A.weight": torch.zeros(8, 4)})
+TRAINED = Adapter(LoraShape(), {"w.lora_A.weight": torch.ones(8, 4)})
+
+
+class _StubStream:
+    titles = {"a": "A (1999)"}
+    noun = "movie"
+
+
+def _samples(key: str) -> SampleSet:
+    frame = pd.DataFrame(
+        {
+            "hist_items": [["a"]] * 2,
+            "hist_ratings": [[5.0]] * 2,
+            "item": ["a", "a"],
+            "label": [0, 1],
+        }
+    )
+    return SampleSet(key=key, frame=frame)
+
+
+@pytest.mark.parametrize(("start", "best", "kept"), [(0.70, 0.65, True), (0.70, 0.72, False)])
+def test_fine_tuning_keeps_the_previous_adapter_when_validation_gets_worse(
+    monkeypatch, start, best, kept
+):
+    def fake_train_adapter(*args, init_adapter=None, **kwargs):
+        assert init_adapter is PREVIOUS
+        cost = TrainingCost(16, 4000, 1, 2.0, "cpu", 0)
+        return TrainedAdapter(TRAINED, best, 1, start, (), False, cost, kwargs.get("config"))
+
+    monkeypatch.setattr("lsat_core.engine.lora_family.train_adapter", fake_train_adapter)
+    family = LoraFamily(preset_config("paper", ("fine_tune",)), _StubStream(), Path("."))
+    outcome = family.train(
+        ModelSpec(LORA, FINE_TUNE, 2), _samples("t"), _samples("v"), PREVIOUS, lambda *a: None
+    )
+    assert outcome.kept_previous is kept
+    assert outcome.model is (PREVIOUS if kept else TRAINED)
+    assert outcome.best_val_auc == max(start, best)
+    assert outcome.samples_trained == 16  # the cost of trying is still paid
+
+
+def test_fine_tuning_uses_its_own_patience():
+    config = preset_config("paper", ("fine_tune",))
+    family = LoraFamily(config, _StubStream(), Path("."))
+    assert family.train_config(ModelSpec(LORA, FINE_TUNE, 2)).patience == 5
+    assert family.train_config(ModelSpec(LORA, "full", 2)).patience == config.lora.patience == 10
