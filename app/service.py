@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from app import store_reads
 from lsat_core.settings import Settings
-from lsat_core.store.engine import make_engine, session_scope
+from lsat_core.store.engine import make_engine, read_scope
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import RunStatus
 from lsat_core.store.queries import (
@@ -114,14 +114,14 @@ def _plain(value: object) -> object:
 @st.cache_data(ttl=LIST_TTL_S, show_spinner=False)
 def experiments() -> pd.DataFrame:
     """Every experiment, newest first (EXPERIMENT_COLUMNS)."""
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         return _frame(list_experiments(session), EXPERIMENT_COLUMNS)
 
 
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def experiment(experiment_id: int) -> pd.Series | None:
     """One experiment's row with its current status, or None when there is no such experiment."""
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         row = get_experiment(session, experiment_id)
         return None if row is None else _frame([row], EXPERIMENT_COLUMNS).iloc[0]
 
@@ -129,7 +129,7 @@ def experiment(experiment_id: int) -> pd.Series | None:
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def experiment_runs(experiment_id: int) -> pd.DataFrame:
     """The experiment's runs, oldest first (RUN_COLUMNS)."""
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         return _frame(list_runs(session, experiment_id), RUN_COLUMNS)
 
 
@@ -146,20 +146,20 @@ def experiment_curves(experiment_id: int) -> pd.DataFrame:
 
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def _experiment_marker(experiment_id: int) -> tuple[int, str]:
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         return store_reads.results_marker(session, store_reads.experiment_run_ids(experiment_id))
 
 
 @st.cache_data(ttl=STATIC_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def _experiment_results(experiment_id: int, marker: tuple[int, str]) -> pd.DataFrame:
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         run_ids = list(session.scalars(store_reads.experiment_run_ids(experiment_id)))
         return store_reads.lean_results_frame(session, run_ids)
 
 
 @st.cache_data(ttl=STATIC_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def _experiment_curves(experiment_id: int, marker: tuple[int, str]) -> pd.DataFrame:
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         run_ids = list(session.scalars(store_reads.experiment_run_ids(experiment_id)))
         return store_reads.curves_frame(session, run_ids)
 
@@ -167,21 +167,21 @@ def _experiment_curves(experiment_id: int, marker: tuple[int, str]) -> pd.DataFr
 @st.cache_data(ttl=LIST_TTL_S, show_spinner=False)
 def experiment_streams(experiment_id: int) -> pd.DataFrame:
     """The streams the experiment's runs replay (STREAM_COLUMNS)."""
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         return _frame(store_reads.streams_of_experiment(session, experiment_id), STREAM_COLUMNS)
 
 
 @st.cache_data(ttl=LIST_TTL_S, show_spinner=False)
 def streams() -> pd.DataFrame:
     """Every stored stream, newest first (STREAM_COLUMNS)."""
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         return _frame(store_reads.list_streams(session), STREAM_COLUMNS)
 
 
 @st.cache_data(ttl=STATIC_TTL_S, show_spinner=False)
 def stream_stats(stream_id: int) -> pd.DataFrame:
     """The stream's per-period statistics (`lsat_core.data.stats.period_stats`), by period."""
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         stream = store_reads.get_stream(session, stream_id)
         if stream is None:
             return pd.DataFrame()
@@ -197,13 +197,13 @@ def finished_stream_results(stream_id: int) -> pd.DataFrame:
 
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def _finished_stream_marker(stream_id: int) -> tuple[int, str]:
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         return store_reads.results_marker(session, store_reads.finished_stream_run_ids(stream_id))
 
 
 @st.cache_data(ttl=STATIC_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
 def _finished_stream_results(stream_id: int, marker: tuple[int, str]) -> pd.DataFrame:
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         run_ids = list(session.scalars(store_reads.finished_stream_run_ids(stream_id)))
         return store_reads.lean_results_frame(session, run_ids)
 
@@ -211,7 +211,7 @@ def _finished_stream_results(stream_id: int, marker: tuple[int, str]) -> pd.Data
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def progress(experiment_id: int) -> pd.DataFrame:
     """Latest progress of every task of the experiment, most recent first (PROGRESS_COLUMNS)."""
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         rows = list_progress(session, experiment_id=experiment_id)
         return _frame(rows, PROGRESS_COLUMNS).astype(_OPTIONAL_IDS)
 
@@ -219,6 +219,6 @@ def progress(experiment_id: int) -> pd.DataFrame:
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def events(experiment_id: int, run_id: int | None = None, limit: int = 200) -> pd.DataFrame:
     """The newest events of the experiment (or of one of its runs), newest first."""
-    with session_scope(engine()) as session:
+    with read_scope(engine()) as session:
         rows = latest_events(session, experiment_id=experiment_id, run_id=run_id, limit=limit)
         return _frame(rows, EVENT_COLUMNS).astype(_OPTIONAL_IDS)

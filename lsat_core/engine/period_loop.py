@@ -172,7 +172,10 @@ def run_step(engine: Engine, bench: Workbench, run_id: int, strategy: str, step:
                 train_period=t,
                 **row,
                 coefficient=updated.coefficient if is_model else None,
-                coefficient_curve=_curve(updated) if is_model else None,
+                # The curve belongs to the update, not the segment: stored once, on "all".
+                coefficient_curve=_curve(updated)
+                if is_model and row["segment"] == Segment.ALL
+                else None,
                 samples_trained=updated.samples_trained,
                 tokens_trained=updated.tokens_trained,
                 train_seconds=updated.train_seconds,

@@ -20,6 +20,8 @@ from lsat_core.errors import ConfigError
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "lsat_read_only"
+"""Execution option that makes a SQLite transaction begin deferred (see `read_scope`)."""
 """How long a SQLite writer waits for another one before "database is locked"."""
 
 
@@ -72,7 +74,10 @@ def _make_sqlite_engine(url: URL, enforce_foreign_keys: bool) -> Engine:
         # IMMEDIATE takes the write lock up front, so a transaction that reads and then writes
         # waits for other writers (busy_timeout) instead of failing with SQLITE_BUSY when its
         # read snapshot went stale (sqlite.org/isolation.html, sqlite.org/lang_transaction.html).
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only scope begins deferred instead: it takes no write lock, so the dashboard's
+        # reads never make a worker's writes wait.
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -91,3 +96,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """
     with make_session_factory(engine)() as session, session.begin():
         yield session
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A transaction for reads only: on SQLite it takes no write lock (WAL readers see a
+    consistent snapshot without blocking writers); it is rolled back at the end."""
+    reader = engine.execution_options(**{READ_ONLY_OPTION: True})
+    with make_session_factory(reader)() as session:
+        yield session  # closing the session rolls the read transaction back
