@@ -2,67 +2,54 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Annotated
-
 import typer
 
+from cli import experiment_options as opt
 from cli.progress import TaskBars
-from lsat_core.errors import ConfigError
-from lsat_core.evaluation.protocols import PROTOCOLS, EvalStep
+from lsat_core.evaluation.protocols import EvalStep
 from lsat_core.settings import Settings
 
 
-def _int_list(text: str | None, where: str) -> tuple[int, ...] | None:
-    if not text:
-        return None
-    try:
-        return tuple(int(x) for x in text.split(",") if x.strip())
-    except ValueError:
-        raise ConfigError(f"expected comma-separated integers, got {text!r}", where=where) from None
-
-
 def run(
-    strategies: Annotated[
-        str, typer.Option(help="Comma-separated strategy names.")
-    ] = "full_retrain,fine_tune,lsat_en,lsat_ta",
-    dataset: Annotated[str, typer.Option(help="Registered dataset name.")] = "ml-1m",
-    protocol: Annotated[str, typer.Option(help=f"One of {', '.join(PROTOCOLS)}.")] = "next-period",
-    preset: Annotated[str, typer.Option(help="quick (CPU-sized) or paper (full).")] = "quick",
-    backbone: Annotated[
-        str | None, typer.Option(help="Backbone: smollm2-135m, a model folder or a hub id.")
-    ] = None,
-    m: Annotated[int | None, typer.Option(help="Period of the long-term LoRA.")] = None,
-    update_periods: Annotated[
-        str | None, typer.Option(help="Comma-separated update periods t to evaluate.")
-    ] = None,
-    ta_reading: Annotated[str | None, typer.Option(help="LSAT-TA merge: ab or product.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of sampling and training.")] = 0,
-    name: Annotated[str | None, typer.Option(help="Experiment name shown in the store.")] = None,
+    strategies: opt.Strategies = opt.DEFAULT_STRATEGIES,
+    dataset: opt.Dataset = "ml-1m",
+    protocol: opt.Protocol = "next-period",
+    preset: opt.Preset = "quick",
+    backbone: opt.Backbone = None,
+    m: opt.M = None,
+    update_periods: opt.UpdatePeriods = None,
+    ta_reading: opt.TaReading = None,
+    rank: opt.Rank = None,
+    learning_rate: opt.LearningRate = None,
+    epochs: opt.Epochs = None,
+    loss: opt.Loss = None,
+    train_samples: opt.Samples = None,
+    val_samples: opt.Samples = None,
+    test_samples: opt.Samples = None,
+    seed: opt.Seed = 0,
+    name: str | None = typer.Option(None, help="Experiment name shown in the store."),
 ) -> None:
     """Run a comparison of update strategies in this process and print its AUC table."""
-    # Imported here so `lsat --help` stays fast (these pull in torch).
     from lsat_core.engine.in_process import run_experiment, summary
-    from lsat_core.engine.presets import preset_config
-    from lsat_core.llm.backbone import BackboneConfig
-    from lsat_core.llm.training import LoraTrainConfig
 
-    overrides: dict = {"dataset": dataset, "protocol": protocol, "seed": seed}
-    if backbone:
-        overrides["backbone"] = BackboneConfig(name_or_path=backbone)
-    if m is not None:
-        overrides["long_term_period"] = m
-    if ta_reading:
-        overrides["ta_reading"] = ta_reading
-    periods = _int_list(update_periods, "update_periods")
-    if periods is not None:
-        overrides["update_periods"] = periods
-    names = tuple(s.strip() for s in strategies.split(",") if s.strip())
-    config = preset_config(preset, names, **overrides)
-    if config.lora.seed != seed:
-        config = dataclasses.replace(config, lora=dataclasses.replace(config.lora, seed=seed))
-    assert isinstance(config.lora, LoraTrainConfig)
-
+    config = opt.build_config(
+        strategies=strategies,
+        dataset=dataset,
+        protocol=protocol,
+        preset=preset,
+        backbone=backbone,
+        m=m,
+        update_periods=update_periods,
+        ta_reading=ta_reading,
+        rank=rank,
+        learning_rate=learning_rate,
+        epochs=epochs,
+        loss=loss,
+        train_samples=train_samples,
+        val_samples=val_samples,
+        test_samples=test_samples,
+        seed=seed,
+    )
     settings = Settings.from_env()
     bars = TaskBars()
 
@@ -74,7 +61,7 @@ def run(
         engine, prepared = run_experiment(
             config,
             settings,
-            name=name or f"{preset} {protocol} {','.join(names)}",
+            name=name or f"{preset} {protocol} {strategies}",
             progress=bars,
             on_step=on_step,
         )

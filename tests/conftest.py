@@ -39,3 +39,12 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tiny_llm import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def ml1m_cache(test_cache_dir: Path) -> Path:
+    """The shared test cache with the real ML-1M stream built (fetched once per machine)."""
+    from lsat_core.data.datasets import load_stream
+
+    load_stream("ml-1m", test_cache_dir)
+    return test_cache_dir

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from lsat_core.data.datasets import load_stream
 from lsat_core.engine.experiment_config import SampleBudget
 from lsat_core.engine.presets import preset_config
 from lsat_core.llm.backbone import BackboneConfig
@@ -18,13 +16,6 @@ TINY_LORA = LoraTrainConfig(
     micro_batch_size=8, accumulation_steps=1, epochs=1, eval_every=1, eval_batch_size=16
 )
 TINY_BUDGET = SampleBudget(train_per_period=16, val_per_period=16, test_per_period=24)
-
-
-@pytest.fixture(scope="session")
-def ml1m_cache(test_cache_dir: Path) -> Path:
-    """The shared test cache with the ML-1M stream built (fetched once per machine)."""
-    load_stream("ml-1m", test_cache_dir)
-    return test_cache_dir
 
 
 @pytest.fixture
@@ -52,7 +43,3 @@ def tiny_config(tiny_model_dir: Path):
         return preset_config("quick", strategies, **values)
 
     return make
-
-
-def copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, symlinks=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 import pytest
@@ -20,7 +21,7 @@ TRAINED = Adapter(LoraShape(), {"w.lora_A.weight": torch.ones(8, 4)})
 
 
 class _StubStream:
-    titles = {"a": "A (1999)"}
+    titles: ClassVar[dict[str, str]] = {"a": "A (1999)"}
     noun = "movie"
 
 
