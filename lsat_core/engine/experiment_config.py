@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from lsat_core.baselines.config import ClassicTrainConfig
 from lsat_core.configs import config_from_dict, config_hash, config_to_dict
@@ -66,7 +66,7 @@ class ExperimentConfig:
     """m: the period whose full-retraining LoRA becomes the long-term LoRA (default 10)."""
     long_term_refresh: int | None = None
     """k: retrain the long-term LoRA every k periods after m (None: frozen after m)."""
-    ta_reading: str = "ab"
+    ta_reading: Literal["ab", "product"] = "ab"
     """LSAT-TA merge: "ab" averages lora_A and lora_B separately (the reference, reported);
     "product" averages the products B*A."""
     classic: ClassicTrainConfig = field(default_factory=ClassicTrainConfig)

@@ -78,15 +78,12 @@ class LoraFamily:
             progress=lambda done, total: progress(f"train {spec.label()}", done, total),
         )
         # Fine-tuning keeps the previous adapter when training made validation worse (SPEC 3).
-        kept_previous = (
-            init is not None
-            and trained.start_val_auc is not None
-            and trained.best_val_auc < trained.start_val_auc
-        )
+        start = trained.start_val_auc
+        kept_previous = init is not None and start is not None and trained.best_val_auc < start
         cost = trained.cost
         return TrainingOutcome(
             model=init if kept_previous else trained.adapter,
-            best_val_auc=trained.start_val_auc if kept_previous else trained.best_val_auc,
+            best_val_auc=max(trained.best_val_auc, start or 0.0),
             start_val_auc=trained.start_val_auc,
             kept_previous=kept_previous,
             samples_trained=cost.samples_trained,

@@ -152,7 +152,7 @@ def run_step(engine: Engine, bench: Workbench, run_id: int, strategy: str, step:
     t = step.train_period
     updated = STRATEGIES[strategy].update(t, bench)
     warm = _warm_items(bench, updated)
-    rows = []
+    rows: list[dict] = []
     for period in step.eval_periods:
         test = bench.samples(period, "test")
         started = time.perf_counter()

@@ -68,14 +68,14 @@ def served(
     trained = [bench.model(spec) for spec in components.values()]
     made_now = {m.key: m for m in trained if m.spec.period == t}.values()
     train_seconds = sum(float(m.metrics.get("seconds") or 0.0) for m in made_now)
-    tokens = [m.metrics.get("tokens_trained") for m in made_now]
+    tokens: list[int | None] = [m.metrics.get("tokens_trained") for m in made_now]
     family = bench.family(next(iter(components.values())).family)
     return UpdatedModel(
         score=score,
         components=dict(components),
         seen_items=bench.seen_items(list(components.values())),
         samples_trained=sum(int(m.metrics.get("samples_trained") or 0) for m in made_now),
-        tokens_trained=None if any(x is None for x in tokens) else sum(tokens),
+        tokens_trained=None if None in tokens else sum(x or 0 for x in tokens),
         train_seconds=train_seconds,
         update_seconds=train_seconds + extra_seconds,
         device=family.device(),
