@@ -10,11 +10,14 @@ from sqlalchemy import Engine
 
 from lsat_core.data.datasets import load_stream
 from lsat_core.data.stream import Stream
+from lsat_core.engine.classic_family import ClassicFamily
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.families import ModelFamily
 from lsat_core.engine.lora_family import LoraFamily
+from lsat_core.engine.model_specs import LORA
 from lsat_core.engine.workbench import Workbench
 from lsat_core.settings import Settings
+from lsat_core.strategies.registry import STRATEGIES
 
 
 def experiment_stream(config: ExperimentConfig, settings: Settings) -> Stream:
@@ -24,8 +27,15 @@ def experiment_stream(config: ExperimentConfig, settings: Settings) -> Stream:
 def build_families(
     config: ExperimentConfig, stream: Stream, settings: Settings
 ) -> dict[str, ModelFamily]:
-    lora = LoraFamily(config, stream, settings.cache_dir)
-    return {lora.name: lora}
+    """The families the config's strategies use: the LoRA family (with its backbone) only for
+    LLM strategies and the in-context baseline, one classic family per baseline used."""
+    families: dict[str, ModelFamily] = {}
+    for name in dict.fromkeys(STRATEGIES[s].family for s in config.strategies):
+        if name == LORA:
+            families[name] = LoraFamily(config, stream, settings.cache_dir)
+        else:
+            families[name] = ClassicFamily(name, config, stream, settings.cache_dir)
+    return families
 
 
 def open_workbench(

@@ -1,0 +1,200 @@
+"""A classic baseline (MF, DeepMusic, GRU4Rec, Caser, SASRec) as a model family of the engine.
+
+One family per baseline, named after it ("mf", "sasrec", ...), so `ModelSpec("mf", FULL, t)`
+is MF fully retrained at t and `ModelSpec("mf", FINE_TUNE, t)` MF fine-tuned from t - 1, with
+the training data of SPEC section 3 (`model_specs.py`). Training, saving and scoring are the
+baselines' own (`lsat_core.baselines`); this module adds what the engine asks of a family:
+the key, the fine-tuning rule and the cost.
+
+Sample budget: with `classic_whole_periods` (the default) a classic model trains and validates
+on whole period parts, not on the budget's subsets the workbench hands every family, and its
+warm items are the targets of those whole parts (`seen_items`); see `ExperimentConfig`.
+
+Threads: classic models train on the CPU with one torch thread (see `one_torch_thread`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lsat_core.baselines.base import ClassicRecommender
+from lsat_core.baselines.registry import (
+    BASELINES,
+    TEXT_BASELINES,
+    build_baseline,
+    load_baseline,
+)
+from lsat_core.baselines.text_features import ItemTextFeatures, title_embeddings
+from lsat_core.baselines.training import ValidationRecord
+from lsat_core.configs import config_to_dict
+from lsat_core.data.stream import Stream
+from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
+from lsat_core.engine.families import Progress, TrainingOutcome
+from lsat_core.engine.model_specs import ModelSpec, Part
+from lsat_core.engine.sample_sets import SampleSet, period_part, union
+from lsat_core.errors import ConfigError, InputError
+
+MODEL_FILE = "model.safetensors"
+DEVICE = "cpu"
+"""Batch-256 steps of models this small are bound by kernel launches, not arithmetic."""
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Run the block with one intra-op thread, then restore the previous count.
+
+    Measured on the 2-core machine (bench/bench_classic_protocols.py --threads): these models
+    are too small to gain from a second thread, and two OpenMP threads that wait on each other
+    on a busy machine make every step several times slower.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+class ClassicFamily:
+    def __init__(
+        self,
+        baseline: str,
+        config: ExperimentConfig,
+        stream: Stream,
+        cache_dir: Path,
+        *,
+        text_features: ItemTextFeatures | None = None,
+    ) -> None:
+        """`text_features`: DeepMusic's item vectors; None computes MiniLM title embeddings of
+        the stream's items (cached in `cache_dir`) on first use."""
+        if baseline not in BASELINES:
+            raise ConfigError(
+                f"unknown baseline {baseline!r}; one of {', '.join(BASELINES)}", where="baseline"
+            )
+        self.name = baseline
+        self._config = config
+        self._stream = stream
+        self._cache_dir = cache_dir
+        if text_features is not None:
+            self.__dict__["text_features"] = text_features  # fills the cached property
+
+    @cached_property
+    def text_features(self) -> ItemTextFeatures:
+        return title_embeddings(self._stream.items, self._cache_dir)
+
+    @property
+    def uses_text(self) -> bool:
+        return self.name in TEXT_BASELINES
+
+    def prepare(self) -> None:
+        if self.uses_text:
+            _ = self.text_features
+
+    def key_config(self, spec: ModelSpec) -> dict[str, Any]:
+        key: dict[str, Any] = {
+            "classic": config_to_dict(self._config.classic),
+            "whole_periods": self._config.classic_whole_periods,
+        }
+        if self.uses_text:
+            key["text_features"] = self.text_features.key
+        return key
+
+    def new_model(self) -> ClassicRecommender:
+        return build_baseline(
+            self.name, text_features=self.text_features if self.uses_text else None
+        )
+
+    # Samples: whole parts, or the experiment's budget like every other family.
+
+    def _budget(self) -> SampleBudget:
+        budget = self._config.budget
+        return SampleBudget(seed=budget.seed) if self._config.classic_whole_periods else budget
+
+    def _part(self, part: Part) -> SampleSet:
+        return period_part(self._stream, self._budget(), *part)
+
+    def seen_items(self, spec: ModelSpec) -> frozenset[str]:
+        """Targets of every part this model (with its ancestors) was trained on."""
+        found: set[str] = set()
+        for part in spec.seen_parts:
+            found.update(self._part(part).frame["item"].unique())
+        return frozenset(found)
+
+    def train(
+        self,
+        spec: ModelSpec,
+        train: SampleSet,
+        val: SampleSet,
+        init: ClassicRecommender | None,
+        progress: Progress,
+    ) -> TrainingOutcome:
+        if self._config.classic_whole_periods:
+            train = union([self._part(part) for part in spec.train_parts])
+            val = self._part(spec.val_part)
+        total = self._config.classic.max_epochs * len(train)
+        what = f"train {spec.label()}"
+
+        def report(record: ValidationRecord) -> None:
+            progress(what, record.samples_trained, total)
+
+        model = self.new_model()
+        started = time.process_time()
+        with one_torch_thread():
+            fitted = model.fit(
+                train.frame, val.frame, self._config.classic, init, report, device=DEVICE
+            )
+        cpu_seconds = time.process_time() - started
+        # Fine-tuning keeps the previous model when training made validation worse (SPEC 3).
+        start = fitted.initial_val_auc
+        kept_previous = start is not None and fitted.best_val_auc < start
+        best = fitted.history[fitted.best]
+        return TrainingOutcome(
+            model=init if kept_previous else model,
+            best_val_auc=start if kept_previous and start is not None else fitted.best_val_auc,
+            start_val_auc=start,
+            kept_previous=kept_previous,
+            samples_trained=fitted.cost.samples_trained,
+            tokens_trained=None,
+            seconds=fitted.cost.seconds,
+            device=fitted.cost.device,
+            extra={
+                "cpu_seconds": cpu_seconds,
+                "train_samples": len(train),
+                "val_samples": len(val),
+                "best_samples_trained": best.samples_trained,
+                "best_epochs": best.epochs,
+                "stopped_early": fitted.stopped_early,
+                "users": fitted.users,
+                "items": fitted.items,
+                "val_history": [[r.samples_trained, r.val_auc] for r in fitted.history],
+            },
+        )
+
+    def save(self, model: ClassicRecommender, directory: Path) -> str:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = model.save(directory / MODEL_FILE)
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def load(self, directory: Path) -> ClassicRecommender:
+        model = load_baseline(
+            directory / MODEL_FILE, text_features=self.text_features if self.uses_text else None
+        )
+        if model.name != self.name:
+            raise InputError(f"holds a {model.name} model, not {self.name}", where=directory)
+        return model
+
+    def score(self, model: ClassicRecommender, samples: SampleSet) -> np.ndarray:
+        with one_torch_thread():
+            return model.score(samples.frame)
+
+    def device(self) -> str:
+        return DEVICE
