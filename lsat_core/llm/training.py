@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Literal
@@ -197,84 +197,75 @@ def train_adapter(
         return auc
 
     start_val_auc = validate() if init_adapter is not None else None
-    steps_per_epoch = math.ceil(len(examples.sequences) / config.batch_size)
-    total_steps = steps_per_epoch * config.epochs
-    if config.max_steps is not None:
-        total_steps = min(total_steps, config.max_steps)
-
-    torch.manual_seed(config.seed)
-    params = host.trainable(shape, on=True)
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        (lambda step: 1.0)
-        if config.lr_schedule == "constant"
-        else (lambda step: max(0.0, 1.0 - step / total_steps)),
-    )
-    loop = _Loop(backbone, model, config, examples)
-    history: list[ValidationPoint] = []
-    best_auc, best_step, best_weights, bad_evals = -math.inf, 0, None, 0
-    stopped_early = False
-    if config.gradient_checkpointing:
-        _set_checkpointing(backbone.model, on=True)
-    try:
-        rng = np.random.default_rng(config.seed)
-        step = 0
-        while step < total_steps and not stopped_early:
-            order = rng.permutation(len(examples.sequences))  # reference: shuffled every epoch
-            for start in range(0, len(order), config.batch_size):
-                loop.step(order[start : start + config.batch_size], optimizer, params)
-                scheduler.step()
-                step += 1
-                if progress is not None:
-                    progress(step, total_steps)
-                if step % config.eval_every == 0 or step == total_steps:
-                    auc = validate()
-                    history.append(ValidationPoint(step=step, auc=auc))
-                    # Strictly better, as the Trainer's EarlyStoppingCallback (threshold 0).
-                    if auc > best_auc:
-                        best_auc, best_step, bad_evals = auc, step, 0
-                        best_weights = host.weights(shape)
-                    else:
-                        bad_evals += 1
-                        stopped_early = bad_evals >= config.patience
-                if step >= total_steps or stopped_early:
-                    break
-    finally:
-        if config.gradient_checkpointing:
-            _set_checkpointing(backbone.model, on=False)
-        host.trainable(shape, on=False)
-        model.eval()
-    assert best_weights is not None  # the last step is always validated
+    loop, best = _run_steps(backbone, model, config, examples, validate, progress)
+    assert best.weights is not None  # the last step is always validated
     adapter = Adapter(
         shape=shape,
-        weights=best_weights,
+        weights=best.weights,
         provenance={
             "trained_with": config_to_dict(config),
             "backbone": backbone.name,
-            "best_step": best_step,
-            "best_val_auc": best_auc,
+            "best_step": best.step,
+            "best_val_auc": best.auc,
             "init_adapter": init_adapter.content_hash() if init_adapter is not None else None,
         },
     )
     cost = TrainingCost(
         samples_trained=loop.samples,
         tokens_trained=loop.tokens,
-        optimizer_steps=step,
+        optimizer_steps=loop.steps_done,
         wall_seconds=time.perf_counter() - started,
         device=_device_name(backbone.device),
         dropped_too_long=examples.dropped,
     )
     return TrainedAdapter(
         adapter=adapter,
-        best_val_auc=best_auc,
-        best_step=best_step,
+        best_val_auc=best.auc,
+        best_step=best.step,
         start_val_auc=start_val_auc,
-        history=tuple(history),
-        stopped_early=stopped_early,
+        history=tuple(best.history),
+        stopped_early=best.stop,
         cost=cost,
         config=config,
     )
+
+
+def _run_steps(
+    backbone: Backbone,
+    model: torch.nn.Module,
+    config: LoraTrainConfig,
+    examples: _Examples,
+    validate: Callable[[], float],
+    progress: ProgressCallback | None,
+) -> tuple[_Loop, _BestSoFar]:
+    """The training loop proper: epochs of shuffled batches, validation, early stopping."""
+    total_steps = math.ceil(len(examples.sequences) / config.batch_size) * config.epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    host, shape = backbone.host, config.shape
+    torch.manual_seed(config.seed)  # LoRA dropout
+    loop = _Loop(backbone, model, config, examples, host.trainable(shape, on=True), total_steps)
+    best = _BestSoFar(patience=config.patience)
+    if config.gradient_checkpointing:
+        _set_checkpointing(backbone.model, on=True)
+    try:
+        rng = np.random.default_rng(config.seed)
+        while loop.steps_done < total_steps and not best.stop:
+            order = rng.permutation(len(examples.sequences))  # reference: shuffled every epoch
+            for start in range(0, len(order), config.batch_size):
+                step = loop.step(order[start : start + config.batch_size])
+                if progress is not None:
+                    progress(step, total_steps)
+                if step % config.eval_every == 0 or step == total_steps:
+                    best.record(step, validate(), lambda: host.weights(shape))
+                if step == total_steps or best.stop:
+                    break
+    finally:
+        if config.gradient_checkpointing:
+            _set_checkpointing(backbone.model, on=False)
+        host.trainable(shape, on=False)
+        model.eval()
+    return loop, best
 
 
 @dataclass(frozen=True)
@@ -306,8 +297,30 @@ def _training_examples(
     return _Examples(sequences=sequences, targets=targets, dropped=dropped)
 
 
+@dataclass
+class _BestSoFar:
+    """Early stopping as the Trainer's EarlyStoppingCallback (threshold 0) with
+    load_best_model_at_end: only a strictly better AUC is a new best."""
+
+    patience: int
+    auc: float = -math.inf
+    step: int = 0
+    weights: dict[str, torch.Tensor] | None = None
+    bad_evals: int = 0
+    stop: bool = False
+    history: list[ValidationPoint] = field(default_factory=list)
+
+    def record(self, step: int, auc: float, weights: Callable[[], dict[str, torch.Tensor]]) -> None:
+        self.history.append(ValidationPoint(step=step, auc=auc))
+        if auc > self.auc:
+            self.auc, self.step, self.weights, self.bad_evals = auc, step, weights(), 0
+        else:
+            self.bad_evals += 1
+            self.stop = self.bad_evals >= self.patience
+
+
 class _Loop:
-    """One optimizer step over a batch of example indices, in micro-batches."""
+    """Optimizer steps over batches of example indices, each in micro-batches."""
 
     def __init__(
         self,
@@ -315,8 +328,19 @@ class _Loop:
         model: torch.nn.Module,
         config: LoraTrainConfig,
         examples: _Examples,
+        params: list[torch.nn.Parameter],
+        total_steps: int,
     ) -> None:
         self.backbone, self.model, self.config, self.examples = backbone, model, config, examples
+        self.params = params
+        self.optimizer = torch.optim.AdamW(
+            params, lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        decay = config.lr_schedule == "linear"
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: max(0.0, 1.0 - step / total_steps) if decay else 1.0
+        )
+        self.steps_done = 0
         self.samples = 0
         self.tokens = 0
         # bf16 autocast on CUDA (the reference uses fp16 mixed precision); fp32 elsewhere.
@@ -325,12 +349,8 @@ class _Loop:
             (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if use_autocast else nullcontext
         )
 
-    def step(
-        self,
-        indices: np.ndarray,
-        optimizer: torch.optim.Optimizer,
-        params: list[torch.nn.Parameter],
-    ) -> None:
+    def step(self, indices: np.ndarray) -> int:
+        """One optimizer step on `indices`; returns the number of steps done."""
         self.model.train()
         micro = self.config.micro_batch_size
         groups = [indices[i : i + micro] for i in range(0, len(indices), micro)]
@@ -342,9 +362,12 @@ class _Loop:
                 loss = self._mean_loss(group)
             (loss * (group_items / total_items)).backward()
         if self.config.max_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+            torch.nn.utils.clip_grad_norm_(self.params, self.config.max_grad_norm)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        self.steps_done += 1
+        return self.steps_done
 
     def _loss_items(self, group: np.ndarray) -> int:
         if self.config.loss == "answer":
