@@ -1,0 +1,246 @@
+"""What each task does, over lsat_core; the Celery side (retries, ids) is in `worker.tasks`.
+
+Every job takes ids, re-reads the experiment from the store, and is idempotent by its key:
+- launch: runs are get-or-created by their config key, already succeeded runs are not redone,
+  and the canvas it sends has fixed task ids;
+- train: `Workbench.model` is get-or-train by model key (a ready model is loaded, not retrained;
+  a claim held by this same task id, i.e. a redelivered task, is re-acquired);
+- evaluate: results are upserted by cell, and a run is marked succeeded once, by whichever
+  evaluation completes its planned updates.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Celery
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from lsat_core.configs import config_to_dict
+from lsat_core.data.stats import period_stats
+from lsat_core.data.stream import Stream
+from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.model_specs import ModelSpec
+from lsat_core.engine.period_loop import PreparedExperiment, bench_device, run_step, start_runs
+from lsat_core.engine.work_plan import (
+    components,
+    experiment_steps,
+    plan_work,
+    step_of,
+    strategies_needing,
+)
+from lsat_core.engine.workbench import Workbench
+from lsat_core.store.artifacts import get_artifact
+from lsat_core.store.engine import session_scope
+from lsat_core.store.events import record_event
+from lsat_core.store.models import ArtifactStatus, EventKind, Run
+from lsat_core.store.queries import get_experiment, list_runs
+from lsat_core.store.runs import get_or_create_run, get_or_create_stream
+from worker.canvas import build_canvas, gpu_worker_present
+from worker.context import WorkerContext
+from worker.reporting import TaskReporter
+from worker.run_states import (
+    ACTIVE,
+    fail_experiment,
+    fail_runs,
+    finish_run_if_complete,
+    settle_experiment,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def task_owner(task_id: str) -> str:
+    """The claim owner of a task's models: the task id, so that the same task delivered again
+    (to any host, after its worker died) re-acquires its claim at once instead of waiting for
+    the claim to go stale; another task needing the model waits (ModelBusyError)."""
+    return f"celery-task:{task_id}"
+
+
+def prepare_runs(
+    engine: Engine, experiment_id: int, config: ExperimentConfig, stream: Stream
+) -> PreparedExperiment:
+    """The stream row and one run per strategy of a stored experiment (keyed get-or-create, as
+    `period_loop.prepare_experiment` does for an experiment it creates itself)."""
+    with session_scope(engine) as session:
+        stream_row = get_or_create_stream(
+            session,
+            key=stream.key,
+            dataset=config.dataset,
+            config=config_to_dict(stream.config),
+            source_checksum=stream.checksum,
+            num_periods=stream.num_periods,
+            period_stats=period_stats(stream).to_dict(orient="records"),
+        )
+        run_ids = {}
+        for strategy in config.strategies:
+            run = get_or_create_run(
+                session,
+                key=config.run_key(strategy),
+                experiment_id=experiment_id,
+                name=strategy,
+                strategy=strategy,
+                backbone=config.backbone.name_or_path,
+                protocol=config.protocol,
+                config=config.for_strategy(strategy).to_dict(),
+                seed=config.seed,
+                stream_id=stream_row.id,
+            )
+            run_ids[strategy] = run.id
+    return PreparedExperiment(experiment_id, run_ids)
+
+
+def launch(ctx: WorkerContext, app: Celery, experiment_id: int, task_id: str) -> None:
+    with session_scope(ctx.engine) as session:
+        experiment = get_experiment(session, experiment_id)
+        status = experiment.status if experiment is not None else None
+    reporter = TaskReporter(ctx.engine, task_id, experiment_id, run_ids=())
+    if status not in ACTIVE:
+        logger.info("experiment %s is %s: not launched", experiment_id, status)
+        return
+    config = ctx.experiment_config(experiment_id)
+    bench = ctx.workbench(experiment_id, config)
+    pending = start_runs(ctx.engine, prepare_runs(ctx.engine, experiment_id, config, bench.stream))
+    if not pending:
+        with session_scope(ctx.engine) as session:
+            settle_experiment(session, experiment_id)
+        reporter.event("every run was already done (same config): nothing to train")
+        return
+    plan = plan_work(config, pending)
+    canvas = build_canvas(app, experiment_id, plan, gpu_worker_present=gpu_worker_present(app))
+    # Logged before sending: cancelling finds every id it must revoke in the events.
+    with session_scope(ctx.engine) as session:
+        for queued_id, what, queue in canvas.tasks:
+            record_event(
+                session,
+                f"queued on {queue}: {what}",
+                experiment_id=experiment_id,
+                task_key=queued_id,
+            )
+    canvas.signature.apply_async()
+    reporter.event(
+        f"launched {len(pending)} runs: {len(plan.models)} models in {len(plan.lineages)} "
+        f"lineages, {len(plan.evaluations)} evaluations"
+    )
+
+
+def fail_launch(ctx: WorkerContext, experiment_id: int, task_id: str, error: str) -> None:
+    message = f"launch failed: {error}"
+    with session_scope(ctx.engine) as session:
+        fail_experiment(session, experiment_id, message)
+        _error_event(session, experiment_id, task_id, message)
+
+
+def _runs_needing(
+    ctx: WorkerContext, experiment_id: int, config: ExperimentConfig, spec: ModelSpec
+) -> tuple[int, ...]:
+    with session_scope(ctx.engine) as session:
+        runs = {run.strategy: run.id for run in list_runs(session, experiment_id)}
+    return tuple(runs[s] for s in strategies_needing(config, runs, spec))
+
+
+def train_model(
+    ctx: WorkerContext, experiment_id: int, spec: ModelSpec, task_id: str, host: str
+) -> None:
+    config = ctx.experiment_config(experiment_id)
+    reporter = TaskReporter(
+        ctx.engine, task_id, experiment_id, run_ids=_runs_needing(ctx, experiment_id, config, spec)
+    )
+    if not reporter.still_wanted():
+        reporter.event(f"skipped train {spec.label()}: no active run needs it")
+        return
+    bench = _bench_for_task(ctx, experiment_id, config, task_id, reporter)
+    reporter.event(f"started train {spec.label()} on {host}")
+    trained = bench.model(spec)
+    if trained.trained_now:
+        metrics = trained.metrics
+        seconds = float(metrics.get("seconds") or 0.0)
+        reporter.event(
+            f"finished train {spec.label()}: best validation AUC {metrics.get('best_val_auc')}, "
+            f"{metrics.get('samples_trained')} samples in {seconds:.1f} s"
+        )
+    else:
+        reporter.event(f"finished train {spec.label()}: already trained")
+
+
+def fail_model(
+    ctx: WorkerContext, experiment_id: int, spec: ModelSpec, task_id: str, error: str
+) -> list[int]:
+    """Fail the runs that need `spec` (directly or through a model continuing from it)."""
+    config = ctx.experiment_config(experiment_id)
+    run_ids = _runs_needing(ctx, experiment_id, config, spec)
+    message = f"training {spec.label()} failed: {error}"
+    with session_scope(ctx.engine) as session:
+        _error_event(session, experiment_id, task_id, message)
+        return fail_runs(session, experiment_id, run_ids, message)
+
+
+def evaluate_step(
+    ctx: WorkerContext, experiment_id: int, run_id: int, train_period: int, task_id: str, host: str
+) -> bool:
+    """Update and test the run at `train_period` if its models are ready; returns whether it ran
+    (False: a model is not ready yet, and the model task that readies it sends this again)."""
+    reporter = TaskReporter(ctx.engine, task_id, experiment_id, run_ids=(run_id,), run_id=run_id)
+    if not reporter.still_wanted():
+        return False
+    config = ctx.experiment_config(experiment_id)
+    with session_scope(ctx.engine) as session:
+        strategy = session.get_one(Run, run_id).strategy
+    bench = _bench_for_task(ctx, experiment_id, config, task_id, reporter)
+    if not _models_ready(ctx, bench, components(config, strategy, train_period)):
+        return False
+    reporter.event(f"started evaluate {strategy} at t={train_period} on {host}")
+    run_step(ctx.engine, bench, run_id, strategy, step_of(config, train_period))
+    planned = [step.train_period for step in experiment_steps(config)]
+    with session_scope(ctx.engine) as session:
+        finished = finish_run_if_complete(
+            session, experiment_id, run_id, planned, device=bench_device(bench)
+        )
+    reporter.event(
+        f"finished evaluate {strategy} at t={train_period}"
+        + ("; run succeeded" if finished else "")
+    )
+    return True
+
+
+def fail_evaluation(
+    ctx: WorkerContext, experiment_id: int, run_id: int, train_period: int, task_id: str, error: str
+) -> None:
+    message = f"evaluation at t={train_period} failed: {error}"
+    with session_scope(ctx.engine) as session:
+        _error_event(session, experiment_id, task_id, message, run_id=run_id)
+        fail_runs(session, experiment_id, (run_id,), message)
+
+
+def _bench_for_task(
+    ctx: WorkerContext,
+    experiment_id: int,
+    config: ExperimentConfig,
+    task_id: str,
+    reporter: TaskReporter,
+) -> Workbench:
+    bench = ctx.workbench(experiment_id, config)
+    bench.owner = task_owner(task_id)
+    bench.progress = reporter
+    return bench
+
+
+def _models_ready(ctx: WorkerContext, bench: Workbench, specs: tuple[ModelSpec, ...]) -> bool:
+    keys = [bench.model_key(spec) for spec in specs]
+    with session_scope(ctx.engine) as session:
+        artifacts = [get_artifact(session, key) for key in keys]
+    return all(a is not None and a.status == ArtifactStatus.READY for a in artifacts)
+
+
+def _error_event(
+    session: Session, experiment_id: int, task_id: str, message: str, run_id: int | None = None
+) -> None:
+    record_event(
+        session,
+        message,
+        kind=EventKind.ERROR,
+        experiment_id=experiment_id,
+        run_id=run_id,
+        task_key=task_id,
+    )
