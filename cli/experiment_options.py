@@ -63,7 +63,7 @@ def build_config(
     """The ExperimentConfig of a preset with the options given on the command line."""
     # Imported here so `lsat --help` stays fast (the engine pulls in torch).
     from lsat_core.engine.presets import preset_config
-    from lsat_core.llm.backbone import BackboneConfig
+    from lsat_core.llm.configs import BackboneConfig
 
     overrides: dict[str, Any] = {"dataset": dataset, "protocol": protocol, "seed": seed}
     if backbone:

@@ -17,8 +17,7 @@ from lsat_core.data.datasets import DATASETS, dataset_spec
 from lsat_core.data.stream_config import StreamConfig
 from lsat_core.errors import ConfigError
 from lsat_core.evaluation.protocols import NEXT_PERIOD, PROTOCOLS, plan_steps
-from lsat_core.llm.backbone import BackboneConfig
-from lsat_core.llm.training import LoraTrainConfig
+from lsat_core.llm.configs import BackboneConfig, LoraTrainConfig
 from lsat_core.strategies.names import STRATEGY_NAMES
 
 TA_READINGS = ("ab", "product")

@@ -19,7 +19,7 @@ from typing import Any
 from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
 from lsat_core.errors import ConfigError
 from lsat_core.evaluation.protocols import COLD_WARM
-from lsat_core.llm.training import LoraTrainConfig
+from lsat_core.llm.configs import LoraTrainConfig
 
 PRESETS = ("quick", "paper")
 

@@ -20,57 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from peft import LoraConfig
 from safetensors.torch import load_file, save_file
 
 from lsat_core.configs import config_from_dict, config_to_dict
-from lsat_core.errors import ConfigError, InputError
+from lsat_core.errors import InputError
+from lsat_core.llm.configs import LoraShape
 
 WEIGHTS_FILE = "adapter_model.safetensors"
 PEFT_CONFIG_FILE = "adapter_config.json"
 METADATA_FILE = "lsat_adapter.json"
-
-
-@dataclass(frozen=True)
-class LoraShape:
-    """What a LoRA adapter is, apart from its weights (defaults: the reference, SPEC section 2)."""
-
-    r: int = 8
-    """Rank of lora_A (r x in) and lora_B (out x r)."""
-    alpha: float = 16
-    """The update is (alpha / r) * B @ A."""
-    dropout: float = 0.05
-    """Dropout on the LoRA input while training."""
-    target_modules: tuple[str, ...] = ("q_proj", "v_proj")
-    """Names of the linear layers that get an adapter."""
-
-    def __post_init__(self) -> None:
-        if self.r < 1:
-            raise ConfigError(f"must be >= 1, got {self.r}", where="r")
-        if self.alpha <= 0:
-            raise ConfigError(f"must be > 0, got {self.alpha}", where="alpha")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"must be in [0, 1), got {self.dropout}", where="dropout")
-        if not self.target_modules or not all(self.target_modules):
-            raise ConfigError("name at least one module", where="target_modules")
-        object.__setattr__(self, "target_modules", tuple(self.target_modules))
-
-    @property
-    def scaling(self) -> float:
-        return self.alpha / self.r
-
-    def lora_config(self) -> LoraConfig:
-        # PEFT types lora_alpha as int; a merged adapter's alpha may be fractional (it only
-        # enters as alpha / r), so it is passed as a float only then.
-        alpha = int(self.alpha) if float(self.alpha).is_integer() else self.alpha
-        return LoraConfig(
-            r=self.r,
-            lora_alpha=alpha,  # type: ignore[arg-type]
-            lora_dropout=self.dropout,
-            target_modules=list(self.target_modules),
-            bias="none",
-            task_type="CAUSAL_LM",
-        )
 
 
 @dataclass(frozen=True, eq=False)

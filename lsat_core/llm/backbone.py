@@ -9,7 +9,6 @@ locate the "Yes."/"No." answer position.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,46 +23,11 @@ from transformers import (
 )
 from transformers.models.auto.modeling_auto import MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
 
-from lsat_core.errors import ConfigError, InputError
+from lsat_core.errors import InputError
 from lsat_core.llm.answer_tokens import AnswerTokens, locate_answer_tokens
+from lsat_core.llm.configs import BackboneConfig
 from lsat_core.llm.gguf_backbones import GGUF_BACKBONES, ensure_converted
 from lsat_core.llm.peft_host import PeftHost
-
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-_DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
-
-
-@dataclass(frozen=True)
-class BackboneConfig:
-    name_or_path: str = "smollm2-135m"
-    """A registered GGUF backbone name, a local model folder or a hub id."""
-    dtype: str = "auto"
-    """auto (bfloat16 on CUDA, float32 elsewhere), float32, bfloat16 or float16."""
-    device: str = "auto"
-    """auto (CUDA when available, else CPU), cpu, cuda, cuda:N or mps."""
-
-    def __post_init__(self) -> None:
-        if not self.name_or_path.strip():
-            raise ConfigError("name a backbone or a model folder", where="name_or_path")
-        if self.dtype != "auto" and self.dtype not in DTYPES:
-            raise ConfigError(
-                f"unknown dtype {self.dtype!r}; expected auto or {', '.join(DTYPES)}", where="dtype"
-            )
-        if not _DEVICE_PATTERN.match(self.device):
-            raise ConfigError(
-                f"unknown device {self.device!r}; expected auto, cpu, cuda, cuda:N or mps",
-                where="device",
-            )
-
-    def resolve_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
-
-    def resolve_dtype(self, device: torch.device) -> torch.dtype:
-        if self.dtype == "auto":
-            return torch.bfloat16 if device.type == "cuda" else torch.float32
-        return DTYPES[self.dtype]
 
 
 @dataclass(eq=False)

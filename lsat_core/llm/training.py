@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import torch
@@ -25,96 +24,11 @@ from transformers import PreTrainedModel
 from lsat_core.configs import config_to_dict
 from lsat_core.errors import ConfigError, InputError
 from lsat_core.evaluation.metrics import auc_with_ci
-from lsat_core.llm.adapters import Adapter, LoraShape
+from lsat_core.llm.adapters import Adapter
 from lsat_core.llm.backbone import Backbone
 from lsat_core.llm.batching import last_logits, left_padded, right_padded, tokenize_prompts
+from lsat_core.llm.configs import LoraShape, LoraTrainConfig
 from lsat_core.llm.scoring import ProgressCallback, score_with_model
-
-LOSSES = ("whole", "answer")
-LR_SCHEDULES = ("constant", "linear")
-
-
-@dataclass(frozen=True)
-class LoraTrainConfig:
-    r: int = 8
-    alpha: float = 16
-    dropout: float = 0.05
-    target_modules: tuple[str, ...] = ("q_proj", "v_proj")
-    learning_rate: float = 1e-3
-    micro_batch_size: int = 32
-    accumulation_steps: int = 4
-    """Micro-batches per optimizer step: batch = micro_batch_size x accumulation_steps (128)."""
-    cutoff_len: int = 512
-    """Longest prompt + answer (tokens) trained on; longer samples are dropped and counted."""
-    epochs: int = 2
-    """Passes over the training set at most. The reference sets 500 and relies on early
-    stopping; the SPEC's SmolLM2 anchors (section 7) were measured with 2."""
-    max_steps: int | None = None
-    """Stop after this many optimizer steps (None: no limit besides epochs)."""
-    loss: Literal["whole", "answer"] = "whole"
-    """whole: LM loss on every token of prompt + answer + EOS (the reference's
-    train_on_inputs=True); answer: cross-entropy of the answer's first token only."""
-    eval_every: int = 23
-    """Optimizer steps between validations (reference: 23 for retraining, 6 for fine-tuning).
-    The last step is always validated too, so no trained step goes unjudged."""
-    patience: int = 10
-    """Stop after this many validations without a new best AUC (reference: 10 for retraining,
-    5 for fine-tuning)."""
-    lr_schedule: Literal["constant", "linear"] = "constant"
-    """The reference's Trainer decays linearly over 500 epochs, i.e. about constant before early
-    stopping; "linear" decays to 0 over this run's steps."""
-    max_grad_norm: float | None = 1.0
-    """Gradient clipping (the Trainer's default); None: off."""
-    weight_decay: float = 0.0
-    gradient_checkpointing: bool = False
-    """Recompute activations in the backward pass (what the reference does for LLaMA-7B)."""
-    eval_batch_size: int = 64
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        # Building the shape validates r, alpha, dropout and target_modules.
-        object.__setattr__(self, "target_modules", self.shape.target_modules)
-        positive = (
-            "learning_rate",
-            "micro_batch_size",
-            "accumulation_steps",
-            "cutoff_len",
-            "epochs",
-            "eval_every",
-            "patience",
-            "eval_batch_size",
-        )
-        for name in positive:
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"must be > 0, got {getattr(self, name)}", where=name)
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ConfigError(f"must be >= 1 or None, got {self.max_steps}", where="max_steps")
-        if self.loss not in LOSSES:
-            raise ConfigError(
-                f"unknown loss {self.loss!r}; expected {' or '.join(LOSSES)}", where="loss"
-            )
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ConfigError(
-                f"unknown schedule {self.lr_schedule!r}; expected {' or '.join(LR_SCHEDULES)}",
-                where="lr_schedule",
-            )
-        if self.max_grad_norm is not None and self.max_grad_norm <= 0:
-            raise ConfigError("must be > 0 or None", where="max_grad_norm")
-        if self.weight_decay < 0:
-            raise ConfigError("must be >= 0", where="weight_decay")
-
-    @property
-    def shape(self) -> LoraShape:
-        return LoraShape(
-            r=self.r,
-            alpha=self.alpha,
-            dropout=self.dropout,
-            target_modules=tuple(self.target_modules),
-        )
-
-    @property
-    def batch_size(self) -> int:
-        return self.micro_batch_size * self.accumulation_steps
 
 
 @dataclass(frozen=True)
