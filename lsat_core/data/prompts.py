@@ -11,6 +11,7 @@ which has none.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from itertools import chain
 
@@ -21,6 +22,8 @@ from lsat_core.data.schema import POSITIVE_THRESHOLD
 from lsat_core.errors import InputError
 
 NOUNS = ("movie", "book")
+"""The nouns of the paper's datasets; a user's own data may name its items with any word."""
+_NOUN_PATTERN = re.compile(r"[a-z][a-z -]{0,30}")
 YES_ANSWER = "Yes."
 NO_ANSWER = "No."
 RESPONSE_MARKER = "### Response:\n"
@@ -33,8 +36,10 @@ _PREAMBLE = (
 
 
 def _check_noun(noun: str) -> str:
-    if noun not in NOUNS:
-        raise InputError(f"unknown noun {noun!r}; expected one of {', '.join(NOUNS)}", where="noun")
+    if not _NOUN_PATTERN.fullmatch(noun):
+        raise InputError(
+            f"{noun!r} is not a lowercase noun such as {' or '.join(NOUNS)}", where="noun"
+        )
     return noun
 
 
@@ -61,7 +66,7 @@ def answer_text(label: int) -> str:
 def build_prompt(liked: Sequence[str], disliked: Sequence[str], target: str, noun: str) -> str:
     """One prompt from titles already split into liked and disliked (oldest first)."""
     return _assemble(
-        PROMPT_HEADERS[_check_noun(noun)],
+        PROMPT_HEADERS.get(noun) or instruction_header(noun),
         _quoted_list(liked),
         _quoted_list(disliked),
         f'"{target}"',
@@ -78,7 +83,7 @@ def build_prompts(
     quoted once, and within each row the liked titles are moved (stably) before the disliked
     ones, so each list is one contiguous slice to join: 200k samples take about 2 s on 2 cores.
     """
-    header = PROMPT_HEADERS[_check_noun(noun)]
+    header = PROMPT_HEADERS.get(noun) or instruction_header(noun)
     missing_columns = [c for c in ("hist_items", "hist_ratings", "item") if c not in samples]
     if missing_columns:
         raise InputError(f"samples lack column(s) {', '.join(missing_columns)}", where="samples")
