@@ -341,6 +341,25 @@ def test_cancel_stops_the_experiment_and_its_queued_work(cluster: Cluster, tiny_
     assert trained < 7 + 13
 
 
+def test_a_failed_task_records_its_error_on_the_runs_and_ends_the_experiment(
+    cluster: Cluster, tiny_config, tmp_path: Path
+) -> None:
+    not_a_model = tmp_path / "not-a-model"
+    not_a_model.mkdir()
+    config = tiny_config(seed=3, backbone=BackboneConfig(name_or_path=str(not_a_model)))
+    experiment_id = submit_experiment(cluster.settings, config.to_dict(), "broken backbone")
+    experiment = wait_for_experiment(cluster.engine, experiment_id, timeout=90)
+    assert experiment.status == RunStatus.FAILED
+    with session_scope(cluster.engine) as session:
+        runs = list_runs(session, experiment_id)
+    assert {run.status for run in runs} == {RunStatus.FAILED}
+    for run in runs:
+        assert run.error.startswith("training lora:") and str(not_a_model) in run.error
+    assert run.error in experiment.error  # the experiment names a failed run's error
+    errors = [e for e in task_events(cluster.engine, experiment_id) if e.kind == "error"]
+    assert errors and all(e.message.startswith("training lora:") for e in errors)
+
+
 def test_a_worker_killed_mid_training_is_replaced_without_duplicates(
     cluster: Cluster, tiny_config, reference_results: pd.DataFrame
 ) -> None:
