@@ -45,6 +45,7 @@ from worker.run_states import (
     fail_experiment,
     fail_runs,
     finish_run_if_complete,
+    recorded_periods,
     settle_experiment,
 )
 
@@ -179,29 +180,42 @@ def fail_model(
 def evaluate_step(
     ctx: WorkerContext, experiment_id: int, run_id: int, train_period: int, task_id: str, host: str
 ) -> bool:
-    """Update and test the run at `train_period` if its models are ready; returns whether it ran
-    (False: a model is not ready yet, and the model task that readies it sends this again)."""
+    """Update and test the run at `train_period` once its models are ready; returns whether it
+    ran. It does not when a model is not ready yet (the model task that readies it sends this
+    again) or when the step's results are already stored (another trigger of the same step, or
+    a redelivery after the results were written): then it only finishes the run if complete."""
     reporter = TaskReporter(ctx.engine, task_id, experiment_id, run_ids=(run_id,), run_id=run_id)
     if not reporter.still_wanted():
         return False
     config = ctx.experiment_config(experiment_id)
     with session_scope(ctx.engine) as session:
         strategy = session.get_one(Run, run_id).strategy
+        recorded = train_period in recorded_periods(session, run_id)
     bench = _bench_for_task(ctx, experiment_id, config, task_id, reporter)
-    if not _models_ready(ctx, bench, components(config, strategy, train_period)):
-        return False
-    reporter.event(f"started evaluate {strategy} at t={train_period} on {host}")
-    run_step(ctx.engine, bench, run_id, strategy, step_of(config, train_period))
-    planned = [step.train_period for step in experiment_steps(config)]
-    with session_scope(ctx.engine) as session:
-        finished = finish_run_if_complete(
-            session, experiment_id, run_id, planned, device=bench_device(bench)
+    if not recorded:
+        if not _models_ready(ctx, bench, components(config, strategy, train_period)):
+            return False
+        reporter.event(f"started evaluate {strategy} at t={train_period} on {host}")
+        run_step(ctx.engine, bench, run_id, strategy, step_of(config, train_period))
+    finished = _finish_if_complete(ctx, bench, experiment_id, run_id, config)
+    if not recorded:
+        reporter.event(
+            f"finished evaluate {strategy} at t={train_period}"
+            + ("; run succeeded" if finished else "")
         )
-    reporter.event(
-        f"finished evaluate {strategy} at t={train_period}"
-        + ("; run succeeded" if finished else "")
-    )
-    return True
+    return not recorded
+
+
+def _finish_if_complete(
+    ctx: WorkerContext, bench: Workbench, experiment_id: int, run_id: int, config: ExperimentConfig
+) -> bool:
+    planned = {step.train_period for step in experiment_steps(config)}
+    with session_scope(ctx.engine) as session:
+        if not planned <= recorded_periods(session, run_id):
+            return False
+    device = bench_device(bench)  # outside the transaction: it may load the backbone
+    with session_scope(ctx.engine) as session:
+        return finish_run_if_complete(session, experiment_id, run_id, planned, device=device)
 
 
 def fail_evaluation(
