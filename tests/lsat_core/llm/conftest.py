@@ -1,79 +1,16 @@
-"""A tiny random-weight LLaMA with a byte-level BPE tokenizer trained here, so that the fast tests
-need no download: the real SmolLM2 is exercised by the slow tests only."""
+"""The tiny random-weight LLaMA of tests/support/tiny_llm.py loaded as a backbone, adapters for it
+and prompts with a planted signal: fast tests need no download; SmolLM2 is in the slow ones."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import pytest
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+from tiny_llm import planted_prompts
 
-from lsat_core.data.prompts import build_prompt
 from lsat_core.llm.adapters import Adapter, LoraShape
 from lsat_core.llm.backbone import Backbone, BackboneConfig, load_backbone
-
-WORDS = ("River", "Stone", "Night", "Fire", "Rain", "Star", "Wind", "Glass", "Storm", "Field")
-SIGNAL = {"Sun": 1, "Moon": 0}
-"""The planted signal: the first word of the target title decides the label."""
-
-
-def planted_prompts(n: int, seed: int) -> tuple[list[str], list[int]]:
-    """Prompts whose label is readable from the first word of every title in them: a signal
-    spread over many positions, which a tiny random model learns in a few steps."""
-    rng = random.Random(seed)
-    prompts, labels = [], []
-    for _ in range(n):
-        first = rng.choice(sorted(SIGNAL))
-        target = f"{first} {rng.choice(WORDS)} ({rng.randint(1950, 2000)})"
-        history = [f"{first} {rng.choice(WORDS)}" for _ in range(rng.randint(3, 6))]
-        liked = [t for t in history if rng.random() < 0.5]
-        disliked = [t for t in history if t not in liked]
-        prompts.append(build_prompt(liked, disliked, target, rng.choice(("movie", "book"))))
-        labels.append(SIGNAL[first])
-    return prompts, labels
-
-
-def tiny_tokenizer(corpus: list[str]) -> PreTrainedTokenizerFast:
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=600,
-        special_tokens=["<s>", "</s>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-    )
-    tokenizer.train_from_iterator(corpus, trainer)
-    # No pad token on purpose, as SmolLM2's tokenizer may have none.
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, bos_token="<s>", eos_token="</s>")
-
-
-def save_tiny_model(folder: Path, tokenizer: PreTrainedTokenizerFast, seed: int = 0) -> Path:
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    corpus, _ = planted_prompts(300, seed=99)
-    corpus += [p + answer for p in corpus[:50] for answer in ("Yes.", "No.")]
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    return save_tiny_model(folder, tiny_tokenizer(corpus))
 
 
 @pytest.fixture(scope="session")
