@@ -88,3 +88,10 @@ def test_the_dashboard_runs_the_streamlit_entry_on_a_migrated_store(compose: dic
     assert script.startswith("lsat db upgrade && exec streamlit run app/main.py")
     assert (REPO_ROOT / "app" / "main.py").is_file()
     assert "8501:8501" in dashboard["ports"]
+
+
+def test_the_image_the_compose_file_builds_installs_every_package():
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    for package in ("lsat_core", "worker", "app", "cli"):
+        assert f"COPY {package} {package}" in dockerfile
+    assert "pip install" in dockerfile and "WORKDIR" in dockerfile
