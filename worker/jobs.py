@@ -14,15 +14,11 @@ from __future__ import annotations
 import logging
 
 from celery import Celery
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from lsat_core.configs import config_to_dict
-from lsat_core.data.stats import period_stats
-from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import ModelSpec
-from lsat_core.engine.period_loop import PreparedExperiment, bench_device, run_step, start_runs
+from lsat_core.engine.period_loop import bench_device, prepare_runs, run_step, start_runs
 from lsat_core.engine.work_plan import (
     components,
     experiment_steps,
@@ -36,7 +32,6 @@ from lsat_core.store.engine import session_scope
 from lsat_core.store.events import record_event
 from lsat_core.store.models import ArtifactStatus, EventKind, Run
 from lsat_core.store.queries import get_experiment, list_runs
-from lsat_core.store.runs import get_or_create_run, get_or_create_stream
 from worker.canvas import build_canvas, gpu_worker_present
 from worker.context import WorkerContext
 from worker.reporting import TaskReporter
@@ -57,39 +52,6 @@ def task_owner(task_id: str) -> str:
     (to any host, after its worker died) re-acquires its claim at once instead of waiting for
     the claim to go stale; another task needing the model waits (ModelBusyError)."""
     return f"celery-task:{task_id}"
-
-
-def prepare_runs(
-    engine: Engine, experiment_id: int, config: ExperimentConfig, stream: Stream
-) -> PreparedExperiment:
-    """The stream row and one run per strategy of a stored experiment (keyed get-or-create, as
-    `period_loop.prepare_experiment` does for an experiment it creates itself)."""
-    with session_scope(engine) as session:
-        stream_row = get_or_create_stream(
-            session,
-            key=stream.key,
-            dataset=config.dataset,
-            config=config_to_dict(stream.config),
-            source_checksum=stream.checksum,
-            num_periods=stream.num_periods,
-            period_stats=period_stats(stream).to_dict(orient="records"),
-        )
-        run_ids = {}
-        for strategy in config.strategies:
-            run = get_or_create_run(
-                session,
-                key=config.run_key(strategy),
-                experiment_id=experiment_id,
-                name=strategy,
-                strategy=strategy,
-                backbone=config.backbone.name_or_path,
-                protocol=config.protocol,
-                config=config.for_strategy(strategy).to_dict(),
-                seed=config.seed,
-                stream_id=stream_row.id,
-            )
-            run_ids[strategy] = run.id
-    return PreparedExperiment(experiment_id, run_ids)
 
 
 def launch(ctx: WorkerContext, app: Celery, experiment_id: int, task_id: str) -> None:

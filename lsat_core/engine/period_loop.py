@@ -55,6 +55,20 @@ class PreparedExperiment:
 def prepare_experiment(
     engine: Engine, config: ExperimentConfig, stream: Stream, name: str
 ) -> PreparedExperiment:
+    """Create the experiment, then its stream row and runs (see `prepare_runs`)."""
+    with session_scope(engine) as session:
+        experiment = create_experiment(
+            session, name=name, protocol=config.protocol, config=config.to_dict()
+        )
+        experiment_id = experiment.id
+    return prepare_runs(engine, experiment_id, config, stream)
+
+
+def prepare_runs(
+    engine: Engine, experiment_id: int, config: ExperimentConfig, stream: Stream
+) -> PreparedExperiment:
+    """The stream row and one run per strategy of a stored experiment, get-or-create by key (the
+    dashboard creates the experiment row; a worker builds its runs once the stream is built)."""
     with session_scope(engine) as session:
         stream_row = get_or_create_stream(
             session,
@@ -65,15 +79,12 @@ def prepare_experiment(
             num_periods=stream.num_periods,
             period_stats=period_stats(stream).to_dict(orient="records"),
         )
-        experiment = create_experiment(
-            session, name=name, protocol=config.protocol, config=config.to_dict()
-        )
         run_ids = {}
         for strategy in config.strategies:
             run = get_or_create_run(
                 session,
                 key=config.run_key(strategy),
-                experiment_id=experiment.id,
+                experiment_id=experiment_id,
                 name=strategy,
                 strategy=strategy,
                 backbone=config.backbone.name_or_path,
@@ -83,7 +94,7 @@ def prepare_experiment(
                 stream_id=stream_row.id,
             )
             run_ids[strategy] = run.id
-        return PreparedExperiment(experiment.id, run_ids)
+    return PreparedExperiment(experiment_id, run_ids)
 
 
 def start_runs(engine: Engine, prepared: PreparedExperiment) -> dict[str, int]:
