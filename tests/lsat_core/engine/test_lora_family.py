@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 import pandas as pd
@@ -39,7 +38,7 @@ def _samples(key: str) -> SampleSet:
 
 @pytest.mark.parametrize(("start", "best", "kept"), [(0.70, 0.65, True), (0.70, 0.72, False)])
 def test_fine_tuning_keeps_the_previous_adapter_when_validation_gets_worse(
-    monkeypatch, start, best, kept
+    monkeypatch, tmp_path, start, best, kept
 ):
     def fake_train_adapter(*args, init_adapter=None, **kwargs):
         assert init_adapter is PREVIOUS
@@ -47,7 +46,8 @@ def test_fine_tuning_keeps_the_previous_adapter_when_validation_gets_worse(
         return TrainedAdapter(TRAINED, best, 1, start, (), False, cost, kwargs.get("config"))
 
     monkeypatch.setattr("lsat_core.engine.lora_family.train_adapter", fake_train_adapter)
-    family = LoraFamily(preset_config("paper", ("fine_tune",)), _StubStream(), Path("."))
+    family = LoraFamily(preset_config("paper", ("fine_tune",)), _StubStream(), tmp_path)
+    family.__dict__["backbone"] = object()  # train_adapter is faked: no model needs loading
     outcome = family.train(
         ModelSpec(LORA, FINE_TUNE, 2), _samples("t"), _samples("v"), PREVIOUS, lambda *a: None
     )
@@ -57,8 +57,8 @@ def test_fine_tuning_keeps_the_previous_adapter_when_validation_gets_worse(
     assert outcome.samples_trained == 16  # the cost of trying is still paid
 
 
-def test_fine_tuning_uses_its_own_patience():
+def test_fine_tuning_uses_its_own_patience(tmp_path):
     config = preset_config("paper", ("fine_tune",))
-    family = LoraFamily(config, _StubStream(), Path("."))
+    family = LoraFamily(config, _StubStream(), tmp_path)
     assert family.train_config(ModelSpec(LORA, FINE_TUNE, 2)).patience == 5
     assert family.train_config(ModelSpec(LORA, "full", 2)).patience == config.lora.patience == 10
