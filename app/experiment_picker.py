@@ -26,7 +26,9 @@ def choose_experiment() -> ChosenExperiment | None:
     """Render the chooser; None (with a note shown) when the store holds no experiment."""
     experiments = service.experiments()
     if experiments.empty:
-        st.info("No experiment in the store yet. Start one with `lsat run`.")
+        st.info(
+            "No experiment in the store yet: start one on the Launch page or with `lsat submit`."
+        )
         return None
     experiment_id = select_id(
         "Experiment",

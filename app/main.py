@@ -11,10 +11,8 @@ st.navigation(
         "Stream": [
             st.Page("views/replay.py", title="Stream replay", icon=":material/play_circle:"),
         ],
-        # The Launch page (a form checked by lsat_core.engine.experiment_config.ExperimentConfig,
-        # comparisons sent through the worker package's queue module) joins this section once
-        # that config imports without torch.
         "Experiments": [
+            st.Page("views/launch.py", title="Launch", icon=":material/rocket_launch:"),
             st.Page("views/monitor.py", title="Run monitor", icon=":material/monitoring:"),
             st.Page("views/compare.py", title="Compare", icon=":material/leaderboard:"),
             st.Page("views/cold_warm.py", title="Cold and warm items", icon=":material/ac_unit:"),

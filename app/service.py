@@ -1,4 +1,5 @@
-"""What the pages read: the run store as cached DataFrames.
+"""What the pages read (the run store as cached DataFrames) and the two things they send
+(experiments to launch and to cancel, through the worker package's queue client).
 
 The one place of the app that reads the environment (`Settings.from_env`, once per process) and
 opens the store (one engine, migrated on first use: the dashboard may be the first process to
@@ -22,6 +23,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from app import store_reads
+from app.work_estimate import PeriodSize
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, read_scope
 from lsat_core.store.migrate import upgrade
@@ -33,6 +35,7 @@ from lsat_core.store.queries import (
     list_progress,
     list_runs,
 )
+from worker import queue_client
 
 LIVE_TTL_S = 2.0
 """Results, runs, progress, events: rows that workers are writing now."""
@@ -222,3 +225,46 @@ def events(experiment_id: int, run_id: int | None = None, limit: int = 200) -> p
     with read_scope(engine()) as session:
         rows = latest_events(session, experiment_id=experiment_id, run_id=run_id, limit=limit)
         return _frame(rows, EVENT_COLUMNS).astype(_OPTIONAL_IDS)
+
+
+@st.cache_data(ttl=LIST_TTL_S, show_spinner=False)
+def stream_sizes(dataset: str, stream_config: dict) -> dict[int, PeriodSize] | None:
+    """Samples per period of the stored stream of `dataset` cut by `stream_config` (its
+    `config_to_dict`), or None when no experiment has built that stream yet."""
+    with read_scope(engine()) as session:
+        stream = next(
+            (
+                s
+                for s in store_reads.list_streams(session)
+                if s.dataset == dataset and s.config == stream_config
+            ),
+            None,
+        )
+        if stream is None:
+            return None
+        return {
+            int(row["period"]): PeriodSize(int(row["train"]), int(row["val"]), int(row["samples"]))
+            for row in stream.period_stats
+        }
+
+
+def submit_experiment(config: dict, name: str) -> int:
+    """Queue an experiment (an `ExperimentConfig.to_dict()`) for the workers; its id."""
+    engine()  # migrates the store first: the dashboard may be the first to meet it
+    experiment_id = queue_client.submit_experiment(settings(), config, name)
+    forget_live_rows()
+    return experiment_id
+
+
+def cancel_experiment(experiment_id: int) -> queue_client.Cancellation:
+    """Cancel the experiment's pending and running runs and drop its queued tasks."""
+    outcome = queue_client.cancel_experiment(settings(), experiment_id)
+    forget_live_rows()
+    return outcome
+
+
+def forget_live_rows() -> None:
+    """Drop the cached experiment and run rows, so the page shows a change it just made."""
+    experiments.clear()
+    experiment.clear()
+    experiment_runs.clear()

@@ -19,6 +19,9 @@ from app.widgets import chart_with_csv, csv_download, format_seconds, select_id
 LIVE_REFRESH_S = 3.0
 # Tasks shown as bars; the rest are counted (a 200-run experiment must stay readable).
 MAX_PROGRESS_BARS = 12
+# The experiment whose cancellation waits for a confirmation, and the outcome of the last one.
+CONFIRM_CANCEL_KEY = "monitor_confirm_cancel"
+CANCELLED_KEY = "monitor_cancelled"
 
 
 def _header(experiment: pd.Series) -> None:
@@ -35,12 +38,49 @@ def _header(experiment: pd.Series) -> None:
         st.error(f"Experiment failed: {experiment['error']}")
 
 
-def _runs_section(runs: pd.DataFrame, results: pd.DataFrame, planned: int | None) -> None:
-    """The runs with their status and how many updates have results.
+def _cancel_control(experiment_id: int) -> None:
+    """A Cancel button for an experiment still pending or running, that asks before it acts."""
+    if st.session_state.get(CONFIRM_CANCEL_KEY) != experiment_id:
+        st.button(
+            "Cancel experiment",
+            icon=":material/cancel:",
+            key="cancel_experiment",
+            on_click=st.session_state.__setitem__,
+            args=(CONFIRM_CANCEL_KEY, experiment_id),
+        )
+        return
+    st.warning(
+        f"Cancel experiment #{experiment_id}? Its runs stop at their next progress report and "
+        "its queued work is dropped; results stored so far are kept. This cannot be undone."
+    )
+    yes, no = st.columns(2, width=400)
+    yes.button(
+        "Yes, cancel it",
+        type="primary",
+        key="cancel_confirm",
+        on_click=_cancel,
+        args=(experiment_id,),
+    )
+    no.button(
+        "No, keep it", key="cancel_abort", on_click=st.session_state.pop, args=(CONFIRM_CANCEL_KEY,)
+    )
 
-    Actions on a run (cancel, relaunch) send Celery tasks; they join this table with the worker
-    package's queue module, which the dashboard will import instead of the store's write side.
-    """
+
+def _cancel(experiment_id: int) -> None:
+    outcome = service.cancel_experiment(experiment_id)
+    st.session_state.pop(CONFIRM_CANCEL_KEY, None)
+    revoked = (
+        "the broker could not be reached to drop its queued tasks"
+        if outcome.revoked is None
+        else f"{outcome.revoked} queued tasks dropped"
+    )
+    st.session_state[CANCELLED_KEY] = (
+        f"Experiment #{experiment_id} cancelled: {len(outcome.runs)} runs stopped, {revoked}."
+    )
+
+
+def _runs_section(runs: pd.DataFrame, results: pd.DataFrame, planned: int | None) -> None:
+    """The runs with their status and how many updates have results."""
     done = analysis.updates_done(results)
     table = runs.assign(
         updates=runs["id"].map(done).fillna(0).astype(int),
@@ -153,6 +193,10 @@ if current is None:
     st.warning(f"Experiment #{chosen.id} is no longer in the store.")
     st.stop()
 live = current["status"] not in service.FINISHED
+if CANCELLED_KEY in st.session_state:
+    st.success(st.session_state.pop(CANCELLED_KEY))
+if live:
+    _cancel_control(chosen.id)
 
 
 @st.fragment(run_every=LIVE_REFRESH_S if live else None)

@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-PAGES = ("views/replay.py", "views/monitor.py", "views/compare.py", "views/cold_warm.py")
+READ_PAGES = ("views/replay.py", "views/monitor.py", "views/compare.py", "views/cold_warm.py")
+PAGES = (*READ_PAGES, "views/launch.py")
 HEADERS = {
     "views/replay.py": "Stream replay",
+    "views/launch.py": "Launch a comparison",
     "views/monitor.py": "Run monitor",
     "views/compare.py": "Compare strategies",
     "views/cold_warm.py": "Cold and warm items",
@@ -32,8 +34,8 @@ def empty_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_caches: N
     monkeypatch.delenv("LSAT_DATABASE_URL", raising=False)
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_explains_an_empty_store(
+@pytest.mark.parametrize("page", READ_PAGES)
+def test_every_page_that_reads_explains_an_empty_store(
     empty_store, app_dir: Path, tmp_path: Path, page: str
 ) -> None:
     app = AppTest.from_file(app_dir / page, default_timeout=60).run()

@@ -7,7 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import service
-from lsat_core.store import make_engine, record_period_result, session_scope
+from lsat_core.store import RunStatus, make_engine, record_period_result, session_scope
+from lsat_core.store.queries import get_experiment, list_runs
 
 
 def test_runs_progress_results_and_errors_of_the_experiment_in_the_url(
@@ -99,3 +100,46 @@ def test_a_result_written_by_a_worker_fills_in_on_the_next_refresh(
 
     assert app.dataframe[1].value.loc[5, "lsat_en"] == pytest.approx(0.81)
     assert app.dataframe[0].value.set_index("name").loc["lsat_en", "updates"] == 4
+
+
+def test_cancel_asks_first_then_stops_the_running_experiment(
+    private_app_env, app_dir: Path
+) -> None:
+    store = private_app_env
+    app = AppTest.from_file(app_dir / "views" / "monitor.py", default_timeout=60)
+    app.query_params["experiment"] = str(store.next_experiment_id)
+    app.run()
+
+    app.button(key="cancel_experiment").click().run()
+    (question,) = app.warning
+    assert question.value.startswith(f"Cancel experiment #{store.next_experiment_id}?")
+    app.button(key="cancel_abort").click().run()
+    assert not app.warning and {m.label: m.value for m in app.metric}["Status"] == "running"
+
+    app.button(key="cancel_experiment").click().run()
+    app.button(key="cancel_confirm").click().run()
+
+    assert [s.value for s in app.success] == [
+        f"Experiment #{store.next_experiment_id} cancelled: 1 runs stopped, 0 queued tasks dropped."
+    ]
+    assert {m.label: m.value for m in app.metric}["Status"] == "cancelled"
+    assert not app.button  # nothing left to cancel
+    engine = make_engine(store.url)
+    try:
+        with session_scope(engine) as session:
+            assert get_experiment(session, store.next_experiment_id).status == RunStatus.CANCELLED
+            statuses = {r.strategy: r.status for r in list_runs(session, store.next_experiment_id)}
+    finally:
+        engine.dispose()
+    assert statuses == {
+        "full_retrain": RunStatus.SUCCEEDED,
+        "lsat_en": RunStatus.CANCELLED,  # the one still running
+        "fine_tune": RunStatus.FAILED,
+    }
+
+
+def test_a_finished_experiment_has_no_cancel_button(run_page, app_env) -> None:
+    app = run_page("monitor.py", experiment=app_env.fixed_experiment_id)
+
+    assert {m.label: m.value for m in app.metric}["Status"] == "succeeded"
+    assert [b.key for b in app.button if b.key == "cancel_experiment"] == []

@@ -1,4 +1,5 @@
-"""The dashboard reads the store and never trains: rendering every page must not import torch.
+"""The dashboard reads the store, queues work and never trains: rendering every page (the Launch
+page's config checks and estimate included) must not import torch.
 
 Checked in a fresh interpreter, since this test process may already hold torch from other tests.
 """
@@ -20,7 +21,8 @@ app = AppTest.from_file(sys.argv[1], default_timeout=120)
 app.query_params["experiment"] = sys.argv[2]
 app.run()
 failures = [e.value for e in app.exception]
-for page in ("views/replay.py", "views/monitor.py", "views/compare.py", "views/cold_warm.py"):
+for page in ("views/launch.py", "views/replay.py", "views/monitor.py", "views/compare.py",
+             "views/cold_warm.py"):
     app.switch_page(page).run()
     failures += [f"{page}: {e.value}" for e in app.exception]
 heavy = [name for name in sys.argv[3:] if name in sys.modules]

@@ -1,0 +1,83 @@
+"""What the Launch page's form holds and the experiment config it makes.
+
+The config is built by the very function `lsat run` and `lsat submit` use
+(`cli.experiment_options.build_config`), so a form and a command line with the same values queue
+the same experiment, and every value is checked by `ExperimentConfig` (a `ConfigError` whose
+`where` names the field at fault).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cli.experiment_options import build_config
+from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.presets import preset_config
+from lsat_core.strategies.names import STRATEGY_NAMES
+
+
+@dataclass(frozen=True)
+class Knobs:
+    """The main settings a preset fills in, as the form shows them (0 samples: the whole part)."""
+
+    m: int
+    rank: int
+    learning_rate: float
+    epochs: int
+    train_samples: int
+    val_samples: int
+    test_samples: int
+
+
+@dataclass(frozen=True)
+class LaunchForm:
+    dataset: str
+    protocol: str
+    preset: str
+    strategies: tuple[str, ...]
+    backbone: str
+    knobs: Knobs
+    update_periods: str
+    """Comma-separated update periods t; empty: the preset's."""
+    seed: int = 0
+
+
+def preset_defaults(preset: str, dataset: str, protocol: str) -> tuple[Knobs, ExperimentConfig]:
+    """The knobs of `preset` for this dataset and protocol, with the config they come from."""
+    config = preset_config(preset, STRATEGY_NAMES[:1], dataset=dataset, protocol=protocol)
+    knobs = Knobs(
+        m=config.long_term_period,
+        rank=config.lora.r,
+        learning_rate=config.lora.learning_rate,
+        epochs=config.lora.epochs,
+        train_samples=config.budget.train_per_period or 0,
+        val_samples=config.budget.val_per_period or 0,
+        test_samples=config.budget.test_per_period or 0,
+    )
+    return knobs, config
+
+
+def experiment_config(form: LaunchForm) -> ExperimentConfig:
+    """The validated config of the form; raises ConfigError naming the field at fault."""
+    knobs = form.knobs
+    return build_config(
+        strategies=",".join(form.strategies),
+        dataset=form.dataset,
+        protocol=form.protocol,
+        preset=form.preset,
+        backbone=form.backbone.strip() or None,
+        m=knobs.m,
+        update_periods=form.update_periods,
+        rank=knobs.rank,
+        learning_rate=knobs.learning_rate,
+        epochs=knobs.epochs,
+        train_samples=knobs.train_samples,
+        val_samples=knobs.val_samples,
+        test_samples=knobs.test_samples,
+        seed=form.seed,
+    )
+
+
+def default_name(form: LaunchForm) -> str:
+    """The name `lsat submit` gives an experiment."""
+    return f"{form.preset} {form.protocol} {','.join(form.strategies)}"

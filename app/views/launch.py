@@ -1,0 +1,208 @@
+"""Launch a comparison: dataset, protocol, strategies, backbone, a preset and its main knobs,
+checked as they are typed, with an estimate of the work; the experiment is queued for the workers
+and followed on the Run monitor.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import launch_form, service, work_estimate
+from app.launch_form import Knobs, LaunchForm
+from app.widgets import format_seconds
+from cli.experiment_options import DEFAULT_STRATEGIES
+from lsat_core.configs import config_to_dict
+from lsat_core.data.datasets import DATASETS
+from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.presets import PRESETS
+from lsat_core.errors import ConfigError, LsatError
+from lsat_core.evaluation.protocols import PROTOCOLS
+from lsat_core.llm.configs import BackboneConfig
+from lsat_core.strategies.names import STRATEGY_NAMES
+
+# Module-level strings would be drawn on the page (Streamlit's "magic"): notes are comments here.
+# Widget keys of the knobs, by Knobs field; a new preset, dataset or protocol resets them.
+KNOB_KEYS = {name: f"launch_{name}" for name in Knobs.__dataclass_fields__}
+LAUNCHED_KEY = "launch_experiment_id"
+M_HELP = "The period whose full-retraining LoRA becomes LSAT's long-term LoRA (SPEC section 3)."
+# Config fields as the form labels them, for the error messages.
+FIELD_LABELS = {
+    "long_term_period": "m",
+    "update_periods": "Update periods",
+    "r": "LoRA rank",
+    "learning_rate": "Learning rate",
+    "epochs": "Epochs",
+    "train_per_period": "Train samples per period",
+    "val_per_period": "Validation samples per period",
+    "test_per_period": "Test samples per period",
+    "strategies": "Strategies",
+    "name_or_path": "Backbone",
+}
+
+
+def _choices() -> tuple[str, str, str]:
+    columns = st.columns(3)
+    dataset = columns[0].selectbox("Dataset", DATASETS, key="launch_dataset", on_change=_reset)
+    protocol = columns[1].selectbox("Protocol", PROTOCOLS, key="launch_protocol", on_change=_reset)
+    preset = columns[2].selectbox(
+        "Preset",
+        PRESETS,
+        key="launch_preset",
+        on_change=_reset,
+        help="quick: sized for a CPU (a few samples per period, m = 1, t = 1, 2); "
+        "paper: the full protocol of the paper (every sample and period, m = 10).",
+    )
+    return dataset, protocol, preset
+
+
+def _reset() -> None:
+    """Put the chosen preset's values into the knobs."""
+    state = st.session_state
+    knobs, _ = launch_form.preset_defaults(
+        state["launch_preset"], state["launch_dataset"], state["launch_protocol"]
+    )
+    for name, key in KNOB_KEYS.items():
+        state[key] = getattr(knobs, name)
+
+
+def _knobs(defaults: Knobs, preset_config: ExperimentConfig) -> tuple[Knobs, str]:
+    if any(key not in st.session_state for key in KNOB_KEYS.values()):
+        _reset()
+    periods = preset_config.update_periods
+    st.caption(
+        f"Preset {preset_config.preset}: m = {defaults.m}, update periods "
+        f"{', '.join(map(str, periods)) if periods else 'all'}, LoRA rank {defaults.rank}, "
+        f"learning rate {defaults.learning_rate:g}, at most {defaults.epochs} "
+        f"epoch{'s' if defaults.epochs != 1 else ''}, "
+        f"samples per period {_samples(defaults.train_samples)} train / "
+        f"{_samples(defaults.val_samples)} validation / {_samples(defaults.test_samples)} test."
+    )
+    row = st.columns(5)
+    m = row[0].number_input("m", min_value=1, step=1, key=KNOB_KEYS["m"], help=M_HELP)
+    update_periods = row[1].text_input(
+        "Update periods",
+        key="launch_update_periods",
+        placeholder="the preset's",
+        help="Comma-separated periods t whose updated models are tested; empty: the preset's "
+        "(quick: m and m + 1).",
+    )
+    rank = row[2].number_input("LoRA rank", min_value=1, step=1, key=KNOB_KEYS["rank"])
+    learning_rate = row[3].number_input(
+        "Learning rate", min_value=0.0, step=1e-4, format="%.1e", key=KNOB_KEYS["learning_rate"]
+    )
+    epochs = row[4].number_input("Epochs", min_value=1, step=1, key=KNOB_KEYS["epochs"])
+    row = st.columns(3)
+    samples = [
+        column.number_input(
+            f"{label} samples per period",
+            min_value=0,
+            step=8,
+            key=KNOB_KEYS[name],
+            help="0: the whole part of every period (the paper); else at least 8.",
+        )
+        for column, (name, label) in zip(
+            row,
+            (("train_samples", "Train"), ("val_samples", "Validation"), ("test_samples", "Test")),
+            strict=True,
+        )
+    ]
+    knobs = Knobs(int(m), int(rank), float(learning_rate), int(epochs), *map(int, samples))
+    return knobs, update_periods
+
+
+def _samples(count: int) -> str:
+    return "all" if count == 0 else str(count)
+
+
+def _estimate(config: ExperimentConfig) -> None:
+    unknown = [s for s in config.strategies if s not in work_estimate.UPDATE_MODELS]
+    if unknown:
+        st.caption(f"No work estimate for {', '.join(unknown)} yet.")
+        return
+    sizes = service.stream_sizes(config.dataset, config_to_dict(config.stream))
+    work = work_estimate.estimate_work(config, sizes)
+    rates = work_estimate.local_rates()
+    columns = st.columns(5)
+    columns[0].metric("LoRA adapters to train", work.llm_models)
+    columns[1].metric("Classic models to train", work.classic_models)
+    columns[2].metric("Samples to train on", _count(work.samples_trained))
+    columns[3].metric("Prompts to score", _count(work.prompts_scored))
+    seconds = work.seconds(rates)
+    columns[4].metric("Rough time", "?" if seconds is None else format_seconds(seconds))
+    st.caption(
+        f"{work.updates} updates to test. Upper bounds (early stopping may end training sooner) "
+        f"at SmolLM2-135M's speed on {rates.hardware}: {rates.prompts_per_second:,.1f} prompts "
+        f"scored and {rates.samples_trained_per_second:,.1f} samples trained a second "
+        f"({rates.source}); larger backbones are slower, loading the backbone adds about 20 s "
+        "the first time, and classic baselines (cheap) are not counted in the time."
+    )
+    if sizes is None and seconds is None:
+        st.caption(
+            "The periods' sizes are known once the stream is built: launch any experiment on "
+            "this dataset, or set sample budgets."
+        )
+
+
+def _count(value: int | None) -> str:
+    return "?" if value is None else f"{value:,}"
+
+
+def _launch(config: ExperimentConfig, name: str) -> None:
+    try:
+        st.session_state[LAUNCHED_KEY] = service.submit_experiment(config.to_dict(), name)
+    except LsatError as exc:
+        st.error(f"Not launched: {exc}")
+
+
+def _launched() -> None:
+    experiment_id = st.session_state.get(LAUNCHED_KEY)
+    if experiment_id is None:
+        return
+    st.success(f"Experiment #{experiment_id} is queued.")
+    st.page_link(
+        "views/monitor.py",
+        label=f"Follow experiment #{experiment_id} on the Run monitor",
+        icon=":material/monitoring:",
+        query_params={"experiment": str(experiment_id)},
+    )
+
+
+st.header("Launch a comparison")
+dataset, protocol, preset = _choices()
+strategies = st.multiselect(
+    "Strategies",
+    STRATEGY_NAMES,
+    default=[s for s in DEFAULT_STRATEGIES.split(",") if s in STRATEGY_NAMES],
+    key="launch_strategies",
+    help="LLM update strategies (SPEC section 3), classic baselines as <model>:<update> and "
+    "the untuned LLM in_context (SPEC section 5).",
+)
+backbone = st.text_input(
+    "Backbone",
+    value=BackboneConfig().name_or_path,
+    key="launch_backbone",
+    help="smollm2-135m (shipped), a model folder on the workers' machine or a hub id.",
+)
+defaults, preset_base = launch_form.preset_defaults(preset, dataset, protocol)
+knobs, update_periods = _knobs(defaults, preset_base)
+columns = st.columns(2)
+seed = columns[0].number_input("Seed", min_value=0, step=1, key="launch_seed")
+form = LaunchForm(
+    dataset, protocol, preset, tuple(strategies), backbone, knobs, update_periods, int(seed)
+)
+name = columns[1].text_input("Name", key="launch_name", placeholder=launch_form.default_name(form))
+try:
+    config: ExperimentConfig | None = launch_form.experiment_config(form)
+except ConfigError as exc:
+    config = None
+    message = str(exc).removeprefix(f"{exc.where}: ")
+    st.error(f"{FIELD_LABELS.get(exc.where or '', exc.where)}: {message}", icon=":material/error:")
+st.subheader("Work")
+if config is not None:
+    _estimate(config)
+if st.button(
+    "Launch", type="primary", disabled=config is None, key="launch_submit", icon=":material/send:"
+):
+    assert config is not None
+    _launch(config, name.strip() or launch_form.default_name(form))
+_launched()

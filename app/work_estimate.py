@@ -1,0 +1,246 @@
+"""How much work an experiment is before it is launched: models to train, samples to train on
+and to score, and a rough time at simple per-sample rates.
+
+The models are those `lsat_core.engine.work_plan.models_needed` plans. That module reaches the
+strategy registry, which imports torch, so the models each strategy's update is made of are
+restated here (`UPDATE_MODELS`, after each strategy's `components`); tests/app/test_work_estimate.py
+checks them against `models_needed` for every strategy the names module lists.
+
+Counts are upper bounds: early stopping may end training sooner, and a worker that already holds
+a model's scores on a sample set does not score it again.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.model_specs import FINE_TUNE, FULL, LORA, SHORT, ModelSpec
+from lsat_core.evaluation.protocols import plan_steps
+from lsat_core.strategies.names import CLASSIC_STRATEGIES, IN_CONTEXT
+
+COEFFICIENT_POINTS = 11
+"""`lsat_core.llm.merging.COEFFICIENT_GRID` (0.0, 0.1, ..., 1.0); that module imports torch."""
+
+
+def long_term_spec(t: int, config: ExperimentConfig) -> ModelSpec:
+    """The long-term LoRA serving at t (`lsat_core.strategies.long_term.long_term_spec`)."""
+    m, k = config.long_term_period, config.long_term_refresh
+    if t < m:
+        return ModelSpec(LORA, FULL, t)
+    return ModelSpec(LORA, FULL, m + ((t - m) // k) * k if k else m)
+
+
+UpdateModels = Callable[[int, ExperimentConfig], tuple[ModelSpec, ...]]
+CLASSIC_ROLES = {"full_retrain": FULL, "fine_tune": FINE_TUNE}
+"""A classic baseline's update strategy -> the role of the model it trains at t."""
+
+
+def _classic(strategy: str) -> UpdateModels:
+    baseline, update = strategy.split(":")
+    return lambda t, config: (ModelSpec(baseline, CLASSIC_ROLES[update], t),)
+
+
+UPDATE_MODELS: dict[str, UpdateModels] = {
+    "full_retrain": lambda t, c: (ModelSpec(LORA, FULL, t),),
+    "fine_tune": lambda t, c: (ModelSpec(LORA, FINE_TUNE, t),),
+    "short_term": lambda t, c: (ModelSpec(LORA, SHORT, t),),
+    "long_term": lambda t, c: (long_term_spec(t, c),),
+    "lsat_en": lambda t, c: (long_term_spec(t, c), ModelSpec(LORA, SHORT, t)),
+    "lsat_ta": lambda t, c: (long_term_spec(t, c), ModelSpec(LORA, SHORT, t)),
+    "lsat_en_full": lambda t, c: (ModelSpec(LORA, FULL, t), ModelSpec(LORA, SHORT, t)),
+    IN_CONTEXT: lambda t, c: (),
+} | {name: _classic(name) for name in CLASSIC_STRATEGIES}
+"""Strategy -> the trained models its update at t is made of (each strategy's `components`)."""
+TEST_SCORINGS = {"lsat_en": 2, "lsat_en_full": 2, "lsat_ta": 3}
+"""Scorings of a test set per update (1 for the others): the ensemble mixes the outputs of its two
+parts; the merged adapter is a third model, beside the parts whose results are recorded too."""
+VALIDATION_SCORINGS = {"lsat_en": 2, "lsat_en_full": 2, "lsat_ta": COEFFICIENT_POINTS}
+"""Scorings of the update period's validation set when choosing the coefficient (SPEC section 3):
+the ensemble scores its two parts once and mixes their outputs; task arithmetic scores one merged
+adapter per point of the grid."""
+
+
+def update_models(config: ExperimentConfig, strategy: str, t: int) -> tuple[ModelSpec, ...]:
+    if strategy not in UPDATE_MODELS:
+        raise ValueError(f"no work estimate for strategy {strategy!r}: add it to UPDATE_MODELS")
+    return UPDATE_MODELS[strategy](t, config)
+
+
+def models_needed(config: ExperimentConfig) -> frozenset[ModelSpec]:
+    """Every model the experiment trains, fine-tuning parents included (work_plan's)."""
+    found: set[ModelSpec] = set()
+    for strategy in config.strategies:
+        for step in plan_steps(config.protocol, config.num_periods, config.update_periods):
+            for spec in update_models(config, strategy, step.train_period):
+                current: ModelSpec | None = spec
+                while current is not None and current not in found:
+                    found.add(current)
+                    current = current.parent
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class PeriodSize:
+    """Samples of one period of a stored stream (`lsat_core.data.stats.period_stats`)."""
+
+    train: int
+    val: int
+    samples: int
+    """The whole period: its test set."""
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Per-sample speeds of SmolLM2-135M, the default backbone, on some hardware."""
+
+    hardware: str
+    prompts_per_second: float
+    samples_trained_per_second: float
+    source: str
+
+
+# Measured on the project's 2-core CPU machine with SmolLM2-135M (the figures the quick preset
+# was sized from, lsat_core/engine/presets.py): about 1 prompt scored and 0.4 samples trained a
+# second. More cores are assumed to help linearly, which is optimistic.
+CPU_MEASURED_CORES = 2
+CPU_PROMPTS_PER_SECOND = 1.0
+CPU_SAMPLES_TRAINED_PER_SECOND = 0.4
+# SPEC section 8: the real SmolLM2 in a plain PyTorch loop on one H200 scores 3,254 prompts and
+# trains 261 samples a second.
+GPU_RATES = Rates("one GPU (H200-class)", 3254.0, 261.0, "SPEC section 8, measured on one H200")
+
+
+def cpu_rates(cores: int) -> Rates:
+    scale = cores / CPU_MEASURED_CORES
+    return Rates(
+        f"CPU, {cores} cores",
+        CPU_PROMPTS_PER_SECOND * scale,
+        CPU_SAMPLES_TRAINED_PER_SECOND * scale,
+        f"measured on {CPU_MEASURED_CORES} cores, scaled by the core count",
+    )
+
+
+def local_rates() -> Rates:
+    """Rates for this machine: an NVIDIA driver that lists a GPU, else its CPU cores. Read from
+    /proc rather than torch, which the dashboard never imports."""
+    gpus = Path("/proc/driver/nvidia/gpus")
+    if gpus.is_dir() and any(gpus.iterdir()):
+        return GPU_RATES
+    return cpu_rates(os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class WorkEstimate:
+    llm_models: int
+    """LoRA adapters to train (shared models counted once)."""
+    classic_models: int
+    """Classic baseline models to train (cheap: not in the time below)."""
+    updates: int
+    """(strategy, update period) evaluations."""
+    samples_trained: int | None
+    """LLM training samples over all epochs; None when a part's size is unknown."""
+    prompts_scored: int | None
+    """LLM prompts scored: validations while training, coefficient searches and tests."""
+
+    def seconds(self, rates: Rates) -> float | None:
+        if self.samples_trained is None or self.prompts_scored is None:
+            return None
+        return (
+            self.samples_trained / rates.samples_trained_per_second
+            + self.prompts_scored / rates.prompts_per_second
+        )
+
+
+def estimate_work(config: ExperimentConfig, sizes: Mapping[int, PeriodSize] | None) -> WorkEstimate:
+    """The work of `config`; `sizes` are the periods of its stream when stored (else the budget
+    alone gives the sizes, and a part without a budget is unknown)."""
+    models = models_needed(config)
+    lora = [spec for spec in models if spec.family == LORA]
+    steps = plan_steps(config.protocol, config.num_periods, config.update_periods)
+    # Every strategy but the classic baselines scores prompts with the LLM (in_context untuned).
+    llm_strategies = [s for s in config.strategies if s not in CLASSIC_STRATEGIES]
+    part = _PartSizes(config, sizes)
+    training = [_training(config, spec, part) for spec in lora]
+    trained = _sum(samples for samples, _ in training)
+    scored = _sum(
+        [validations for _, validations in training]
+        + [
+            _evaluation(strategy, step.train_period, step.eval_periods, part)
+            for strategy in llm_strategies
+            for step in steps
+        ]
+    )
+    return WorkEstimate(
+        llm_models=len(lora),
+        classic_models=len(models) - len(lora),
+        updates=len(config.strategies) * len(steps),
+        samples_trained=trained,
+        prompts_scored=scored,
+    )
+
+
+class _PartSizes:
+    """Samples of (period, part) after the budget; None when neither is known."""
+
+    def __init__(self, config: ExperimentConfig, sizes: Mapping[int, PeriodSize] | None) -> None:
+        budget = config.budget
+        self._limits = {
+            "train": budget.train_per_period,
+            "val": budget.val_per_period,
+            "test": budget.test_per_period,
+        }
+        self._sizes = sizes or {}
+
+    def __call__(self, period: int, part: str) -> int | None:
+        size = self._sizes.get(period)
+        known = (
+            None
+            if size is None
+            else {"train": size.train, "val": size.val, "test": size.samples}[part]
+        )
+        limit = self._limits[part]
+        if known is None:
+            return limit
+        return known if limit is None else min(known, limit)
+
+
+def _training(
+    config: ExperimentConfig, spec: ModelSpec, part: _PartSizes
+) -> tuple[int | None, int | None]:
+    """(samples trained over all epochs, prompts scored by its validations) of one LoRA."""
+    n = _sum(part(period, name) for period, name in spec.train_parts)
+    val = part(*spec.val_part)
+    if n is None or val is None:
+        return None, None
+    lora = config.lora
+    batch = lora.micro_batch_size * lora.accumulation_steps
+    steps = math.ceil(n / batch) * lora.epochs
+    if lora.max_steps is not None:
+        steps = min(steps, lora.max_steps)
+    trained = min(n * lora.epochs, steps * batch)
+    return trained, math.ceil(steps / lora.eval_every) * val
+
+
+def _evaluation(strategy: str, t: int, eval_periods: Iterable[int], part: _PartSizes) -> int | None:
+    """Prompts one update scores: the coefficient search on val_t, then each tested period with
+    the served model and, for LSAT, each of its parts (recorded too)."""
+    tests = _sum(part(period, "test") for period in eval_periods)
+    searches = VALIDATION_SCORINGS.get(strategy, 0)
+    val = part(t, "val") if searches else 0
+    if tests is None or val is None:
+        return None
+    return TEST_SCORINGS.get(strategy, 1) * tests + searches * val
+
+
+def _sum(values: Iterable[int | None]) -> int | None:
+    total = 0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lsat_core.engine.presets import preset_config
+from worker import queue_client
+
+LAUNCH = "views/launch.py"
+
+
+@pytest.fixture
+def launch_page(app_env, app_dir: Path) -> AppTest:
+    """The Launch page, reached through the navigation (its link to the monitor needs it)."""
+    app = AppTest.from_file(app_dir / "main.py", default_timeout=60).run()
+    return app.switch_page(LAUNCH).run()
+
+
+@pytest.fixture
+def submitted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict[str, Any], str]]:
+    """Experiments the page sends to the queue (config, name); the fake queue answers id 42."""
+    calls: list[tuple[dict[str, Any], str]] = []
+
+    def submit(settings, config, name):
+        calls.append((config, name))
+        return 42
+
+    monkeypatch.setattr(queue_client, "submit_experiment", submit)
+    return calls
+
+
+def test_the_preset_fills_in_the_knobs_and_a_new_preset_replaces_them(launch_page) -> None:
+    app = launch_page
+    assert not app.exception
+    assert app.number_input(key="launch_m").value == 1  # quick
+    assert app.number_input(key="launch_train_samples").value == 32
+    assert "Preset quick: m = 1, update periods 1, 2" in app.caption[0].value
+
+    app.selectbox(key="launch_preset").set_value("paper").run()
+
+    assert app.number_input(key="launch_m").value == 10
+    assert app.number_input(key="launch_train_samples").value == 0  # all
+    assert app.number_input(key="launch_epochs").value == 2
+
+
+def test_a_valid_form_queues_its_config_and_links_to_the_monitor(launch_page, submitted) -> None:
+    app = launch_page
+    app.multiselect(key="launch_strategies").set_value(["full_retrain", "lsat_en", "mf:fine_tune"])
+    app.text_input(key="launch_backbone").input("/models/tiny")
+    app.number_input(key="launch_m").set_value(2)
+    app.number_input(key="launch_rank").set_value(4)
+    app.number_input(key="launch_test_samples").set_value(0)
+    app.text_input(key="launch_update_periods").input("2,3")
+    app.text_input(key="launch_name").input("small")
+    app.run()
+    assert not app.error
+    app.button(key="launch_submit").click().run()
+
+    expected = preset_config(
+        "quick",
+        ("full_retrain", "lsat_en", "mf:fine_tune"),
+        dataset="ml-1m",
+        protocol="next-period",
+        long_term_period=2,
+        update_periods=(2, 3),
+        seed=0,
+    )
+    expected = dataclasses.replace(
+        expected,
+        backbone=dataclasses.replace(expected.backbone, name_or_path="/models/tiny"),
+        lora=dataclasses.replace(expected.lora, r=4),
+        budget=dataclasses.replace(expected.budget, test_per_period=None),
+    )
+    assert submitted == [(expected.to_dict(), "small")]
+    assert [s.value for s in app.success] == ["Experiment #42 is queued."]
+    (link,) = app.get("page_link")
+    assert (link.proto.page, link.proto.query_string) == ("monitor", "experiment=42")
+
+
+def test_an_m_past_the_last_period_is_refused_with_the_config_error(launch_page, submitted) -> None:
+    app = launch_page
+    app.number_input(key="launch_m").set_value(20).run()
+
+    assert [e.value for e in app.error] == [
+        "m: m = 20 must lie in 1..19 (the stream has 20 periods)"
+    ]
+    assert app.button(key="launch_submit").disabled
+    assert not app.metric  # no estimate of a config that cannot run
+
+
+def test_unknown_update_periods_are_refused(launch_page) -> None:
+    app = launch_page
+    app.text_input(key="launch_update_periods").input("3,25").run()
+
+    (error,) = app.error
+    assert error.value.startswith("Update periods: update periods [25] are not part of")
+    assert app.button(key="launch_submit").disabled
+
+
+def test_the_estimate_counts_shared_models_once_and_prices_them_at_cpu_rates(
+    launch_page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """quick, next-period, t = 1, 2, full_retrain + short_term: adapters full@1, full@2,
+    short@1, short@2 trained on 32, 80, 32, 32 samples (one epoch) with 1, 3, 1, 1 validations
+    of 16 prompts; 2 x 2 tests of 48 prompts. At 1 prompt and 0.4 samples a second (2 cores):
+    176 / 0.4 + (96 + 192) / 1 = 728 s."""
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    app = launch_page
+    app.multiselect(key="launch_strategies").set_value(["full_retrain", "short_term"]).run()
+
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics == {
+        "LoRA adapters to train": "4",
+        "Classic models to train": "0",
+        "Samples to train on": "176",
+        "Prompts to score": "288",
+        "Rough time": "12 min 8 s",
+    }

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+
+from app.work_estimate import (
+    GPU_RATES,
+    PeriodSize,
+    WorkEstimate,
+    cpu_rates,
+    estimate_work,
+    models_needed,
+)
+from lsat_core.engine import work_plan
+from lsat_core.engine.presets import preset_config
+from lsat_core.evaluation.protocols import PROTOCOLS
+from lsat_core.strategies.names import STRATEGY_NAMES
+
+CONFIGS = [
+    ("quick", {}),
+    ("paper", {}),
+    ("paper", {"long_term_period": 4, "long_term_refresh": 3}),  # a refreshed long-term LoRA
+]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("preset, overrides", CONFIGS)
+def test_the_models_are_those_the_work_plan_trains_for_every_strategy(
+    protocol: str, preset: str, overrides: dict
+) -> None:
+    """The dashboard's torch-free statement of each strategy's models matches the registry's."""
+    config = preset_config(preset, STRATEGY_NAMES, protocol=protocol, **overrides)
+    steps = work_plan.experiment_steps(config)
+    for strategy in STRATEGY_NAMES:
+        single = preset_config(preset, (strategy,), protocol=protocol, **overrides)
+        assert models_needed(single) == work_plan.models_needed(single, (strategy,), steps), (
+            strategy
+        )
+
+
+def test_whole_periods_are_read_from_the_stored_stream_sizes() -> None:
+    """paper, cold-warm: full_retrain trains train_1..15 + val_1..14 for 2 epochs in batches
+    of 128, validated on val_15 every 23 steps; both strategies are tested on whole periods."""
+    config = preset_config("paper", ("full_retrain", "mf:fine_tune"), protocol="cold-warm")
+    sizes = {p: PeriodSize(train=900, val=100, samples=1000) for p in range(1, 21)}
+
+    work = estimate_work(config, sizes)
+
+    # cold-warm on T = 20: the single step t = 15, tested on D_16..D_20 (the LLM's only).
+    trained = 15 * 900 + 14 * 100
+    steps = -(-trained // 128) * 2
+    assert work == WorkEstimate(
+        llm_models=1,
+        classic_models=15,  # fine-tuning at 15 continues the models of 1..14
+        updates=2,
+        samples_trained=trained * 2,
+        prompts_scored=-(-steps // 23) * 100 + 5 * 1000,
+    )
+
+
+def test_without_a_stored_stream_whole_periods_leave_the_samples_unknown() -> None:
+    work = estimate_work(preset_config("paper", ("lsat_en",)), None)
+
+    assert (work.llm_models, work.samples_trained, work.prompts_scored) == (29, None, None)
+    assert work.seconds(GPU_RATES) is None
+
+
+def test_cpu_rates_are_the_two_core_measurements_scaled_by_cores() -> None:
+    assert (cpu_rates(2).prompts_per_second, cpu_rates(2).samples_trained_per_second) == (1.0, 0.4)
+    work = WorkEstimate(1, 0, 1, samples_trained=400, prompts_scored=1000)
+    assert work.seconds(cpu_rates(2)) == pytest.approx(2000.0)
+    assert work.seconds(cpu_rates(8)) == pytest.approx(500.0)
