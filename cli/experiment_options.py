@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from typing import Annotated, Any
 
 import typer
@@ -28,6 +29,10 @@ Epochs = Annotated[int | None, typer.Option(help="LoRA epochs at most.")]
 Loss = Annotated[str | None, typer.Option(help="LoRA loss: whole (reference) or answer.")]
 Samples = Annotated[int | None, typer.Option(help="Samples per period (0: all).")]
 Seed = Annotated[int, typer.Option(help="Seed of sampling and training.")]
+InContextPositives = Annotated[
+    int | None,
+    typer.Option(help="in_context: the user's latest liked items of the stream added to a prompt."),
+]
 
 DEFAULT_STRATEGIES = "full_retrain,fine_tune,lsat_en,lsat_ta"
 
@@ -39,6 +44,12 @@ def int_list(text: str | None, where: str) -> tuple[int, ...] | None:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise ConfigError(f"expected comma-separated integers, got {text!r}", where=where) from None
+
+
+def options_of(values: dict[str, Any]) -> dict[str, Any]:
+    """The experiment options among a command's arguments (pass it `locals()`)."""
+    names = inspect.signature(build_config).parameters
+    return {name: value for name, value in values.items() if name in names}
 
 
 def build_config(
@@ -58,6 +69,7 @@ def build_config(
     train_samples: int | None = None,
     val_samples: int | None = None,
     test_samples: int | None = None,
+    in_context_positives: int | None = None,
     seed: int = 0,
 ) -> Any:
     """The ExperimentConfig of a preset with the options given on the command line."""
@@ -72,6 +84,8 @@ def build_config(
         overrides["long_term_period"] = m
     if ta_reading:
         overrides["ta_reading"] = ta_reading
+    if in_context_positives is not None:
+        overrides["in_context_recent_positives"] = in_context_positives
     periods = int_list(update_periods, "update_periods")
     if periods is not None:
         overrides["update_periods"] = periods

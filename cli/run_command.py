@@ -26,30 +26,14 @@ def run(
     train_samples: opt.Samples = None,
     val_samples: opt.Samples = None,
     test_samples: opt.Samples = None,
+    in_context_positives: opt.InContextPositives = None,
     seed: opt.Seed = 0,
     name: str | None = typer.Option(None, help="Experiment name shown in the store."),
 ) -> None:
     """Run a comparison of update strategies in this process and print its AUC table."""
     from lsat_core.engine.in_process import run_experiment, summary
 
-    config = opt.build_config(
-        strategies=strategies,
-        dataset=dataset,
-        protocol=protocol,
-        preset=preset,
-        backbone=backbone,
-        m=m,
-        update_periods=update_periods,
-        ta_reading=ta_reading,
-        rank=rank,
-        learning_rate=learning_rate,
-        epochs=epochs,
-        loss=loss,
-        train_samples=train_samples,
-        val_samples=val_samples,
-        test_samples=test_samples,
-        seed=seed,
-    )
+    config = opt.build_config(**opt.options_of(locals()))
     settings = Settings.from_env()
     bars = TaskBars()
 
@@ -69,7 +53,8 @@ def run(
         bars.close()
     table, mean = summary(engine, prepared, config)
     typer.echo(f"experiment {prepared.experiment_id} ({settings.database_url})")
-    typer.echo("AUC on all items, per tested period:")
+    columns = "update period t (tested on D_T)" if protocol == "fixed-target" else "tested period"
+    typer.echo(f"AUC per strategy and item segment, by {columns}:")
     typer.echo(table.round(4).to_string())
-    typer.echo("mean over the protocol's summary periods:")
+    typer.echo("mean over the protocol's summary columns:")
     typer.echo(mean.round(4).to_string())

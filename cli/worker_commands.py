@@ -166,6 +166,7 @@ def submit(
     train_samples: opt.Samples = None,
     val_samples: opt.Samples = None,
     test_samples: opt.Samples = None,
+    in_context_positives: opt.InContextPositives = None,
     seed: opt.Seed = 0,
     name: Annotated[str | None, typer.Option(help="Experiment name shown in the store.")] = None,
 ) -> None:
@@ -173,24 +174,7 @@ def submit(
     from lsat_core.store.migrate import upgrade
     from worker.queue_client import submit_experiment
 
-    config = opt.build_config(
-        strategies=strategies,
-        dataset=dataset,
-        protocol=protocol,
-        preset=preset,
-        backbone=backbone,
-        m=m,
-        update_periods=update_periods,
-        ta_reading=ta_reading,
-        rank=rank,
-        learning_rate=learning_rate,
-        epochs=epochs,
-        loss=loss,
-        train_samples=train_samples,
-        val_samples=val_samples,
-        test_samples=test_samples,
-        seed=seed,
-    )
+    config = opt.build_config(**opt.options_of(locals()))
     settings = Settings.from_env()
     upgrade(settings.database_url)
     experiment_id = submit_experiment(

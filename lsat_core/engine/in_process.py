@@ -14,7 +14,7 @@ from lsat_core.engine.period_loop import (
     execute_experiment,
     prepare_experiment,
 )
-from lsat_core.evaluation.protocols import summary_eval_periods
+from lsat_core.evaluation.protocols import FIXED_TARGET, summary_eval_periods
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade
@@ -45,12 +45,25 @@ def run_experiment(
 def summary(
     engine: Engine, prepared: PreparedExperiment, config: ExperimentConfig
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """AUC of each strategy's served model on all items per tested period (a strategy x period
-    table), and its mean over the protocol's summary periods that were run."""
+    """The served models' AUC per strategy and segment (all, warm, cold), one column per tested
+    period (per update period t for fixed-target, whose tested period is always D_T), and each
+    row's mean over the protocol's summary periods that were run."""
     with session_scope(engine) as session:
         frame = results_frame(session, list(prepared.run_ids.values()))
-    model = frame[(frame["role"] == "model") & (frame["segment"] == "all")]
-    table = model.pivot_table(index="strategy", columns="eval_period", values="auc", aggfunc="mean")
-    table = table.reindex([s for s in config.strategies if s in table.index])
+    model = frame[frame["role"] == "model"]
+    by_update = config.protocol == FIXED_TARGET
+    column = "train_period" if by_update else "eval_period"
+    table = model.pivot_table(
+        index=["strategy", "segment"], columns=column, values="auc", aggfunc="mean", dropna=False
+    )
+    order = [
+        (s, seg)
+        for s in config.strategies
+        for seg in ("all", "warm", "cold")
+        if (s, seg) in table.index
+    ]
+    table = table.reindex(order)
+    if by_update:
+        return table, table.mean(axis=1)
     wanted = [p for p in summary_eval_periods(config.protocol, config.num_periods) if p in table]
     return table, table[wanted].mean(axis=1) if wanted else table.mean(axis=1)

@@ -72,8 +72,13 @@ def test_every_strategy_records_all_warm_cold_and_shares_models(settings, tiny_c
     assert lt.set_index("train_period").loc[3, "samples_trained"] == 0
 
     table, mean = summary(engine, prepared, config)
-    assert list(table.index) == list(LLM_STRATEGIES)
-    assert mean.notna().all()
+    assert list(table.index) == [
+        (s, seg) for s in LLM_STRATEGIES for seg in ("all", "warm", "cold")
+    ]
+    assert list(table.columns) == [3, 4]
+    all_items = model_rows[model_rows["segment"] == "all"]
+    expected = all_items.groupby("strategy")["auc"].mean()
+    assert mean.xs("all", level="segment").to_dict() == pytest.approx(expected.to_dict())
 
 
 def test_rerun_finds_stored_models_and_duplicates_nothing(settings, tiny_config):
