@@ -30,9 +30,11 @@ def choose_experiment() -> ChosenExperiment | None:
             "No experiment in the store yet: start one on the Launch page or with `lsat submit`."
         )
         return None
+    # No status in the labels: a browser keeps showing a chosen option's first label when only
+    # its text changes, so a finished experiment would still read "running" there.
     experiment_id = select_id(
         "Experiment",
-        {e.id: f"#{e.id} {e.name} · {e.protocol} · {e.status}" for e in experiments.itertuples()},
+        {e.id: f"#{e.id} {e.name} · {e.protocol}" for e in experiments.itertuples()},
         "experiment",
     )
     row = experiments.set_index("id").loc[experiment_id]

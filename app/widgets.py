@@ -9,6 +9,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+NO_ID = -1
+"""How a `None` option travels through the selectbox: a browser shows a None value as no choice
+at all ("Choose an option"), not as its label. Row ids are positive."""
+
 
 def select_id(
     label: str, options: Mapping[int | None, str], param: str, *, key: str | None = None
@@ -19,18 +23,23 @@ def select_id(
     `options` falls back to the first option. A `None` option (e.g. "all runs") leaves the
     parameter out of the URL.
     """
-    ids = list(options)
+    ids = [NO_ID if i is None else i for i in options]
     if not ids:
         return None
     key = key or f"select_{param}"
     if st.session_state.get(key, ...) not in ids:
         wanted = _int_param(param)
         st.session_state[key] = wanted if wanted in ids else ids[0]
-    choice = st.selectbox(label, ids, format_func=options.__getitem__, key=key)
-    if choice is None:
+    choice = st.selectbox(
+        label,
+        ids,
+        format_func=lambda i: options[None if i == NO_ID else i],
+        key=key,
+    )
+    if choice == NO_ID:
         st.query_params.pop(param, None)
-    else:
-        st.query_params[param] = str(choice)
+        return None
+    st.query_params[param] = str(choice)
     return choice
 
 

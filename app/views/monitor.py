@@ -27,15 +27,17 @@ CANCELLED_KEY = "monitor_cancelled"
 def _header(experiment: pd.Series) -> None:
     started = experiment["started_at"]
     finished = experiment["finished_at"]
-    elapsed = (finished if pd.notna(finished) else pd.Timestamp.now(tz="UTC")) - started
+    if pd.isna(started):
+        elapsed = "not started"
+    else:
+        end = finished if pd.notna(finished) else pd.Timestamp.now(tz="UTC")
+        elapsed = format_seconds((end - started).total_seconds())
     columns = st.columns(3)
     columns[0].metric("Status", experiment["status"])
     columns[1].metric("Protocol", experiment["protocol"])
-    columns[2].metric(
-        "Elapsed", format_seconds(elapsed.total_seconds()) if pd.notna(started) else "not started"
-    )
+    columns[2].metric("Elapsed", elapsed)
     if experiment["error"]:
-        st.error(f"Experiment failed: {experiment['error']}")
+        st.error(f"Experiment {experiment['status']}: {experiment['error']}")
 
 
 def _cancel_control(experiment_id: int) -> None:
@@ -84,9 +86,7 @@ def _runs_section(runs: pd.DataFrame, results: pd.DataFrame, planned: int | None
     done = analysis.updates_done(results)
     table = runs.assign(
         updates=runs["id"].map(done).fillna(0).astype(int),
-        duration=(runs["finished_at"].fillna(pd.Timestamp.now(tz="UTC")) - runs["started_at"])
-        .dt.total_seconds()
-        .map(format_seconds),
+        duration=_durations(runs).map(format_seconds),
     )
     st.dataframe(
         table,
@@ -110,7 +110,7 @@ def _runs_section(runs: pd.DataFrame, results: pd.DataFrame, planned: int | None
             "updates": st.column_config.ProgressColumn(
                 f"Updates of {planned}" if planned else "Updates",
                 min_value=0,
-                max_value=planned or max(int(table["updates"].max()), 1),
+                max_value=planned or max([*table["updates"], 1]),
                 format="%d",
             ),
         },
@@ -118,6 +118,14 @@ def _runs_section(runs: pd.DataFrame, results: pd.DataFrame, planned: int | None
     )
     for run in runs[runs["error"].notna()].itertuples():
         st.error(f"Run #{run.id} {run.name} ({run.status}): {run.error}")
+
+
+def _durations(runs: pd.DataFrame) -> pd.Series:
+    """Seconds each run has taken so far (NaN before it starts)."""
+    # As datetimes with NaT: the columns are plain objects while no run has started.
+    started = pd.to_datetime(runs["started_at"], utc=True)
+    finished = pd.to_datetime(runs["finished_at"], utc=True).fillna(pd.Timestamp.now(tz="UTC"))
+    return (finished - started).dt.total_seconds()
 
 
 def _progress_section(progress: pd.DataFrame) -> None:
@@ -203,7 +211,10 @@ if live:
 def live_panel() -> None:
     experiment = service.experiment(chosen.id)
     if live and experiment["status"] in service.FINISHED:
-        st.rerun(scope="app")  # the experiment ended: rerun the page once, without the timer
+        # The experiment ended: rerun the page once, without the timer, and with the chooser's
+        # list of experiments re-read (it would show the old status for its time to live).
+        service.forget_live_rows()
+        st.rerun(scope="app")
     _header(experiment)
     runs = service.experiment_runs(chosen.id)
     results = analysis.with_run_labels(service.experiment_results(chosen.id))

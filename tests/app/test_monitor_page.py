@@ -7,7 +7,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import service
-from lsat_core.store import RunStatus, make_engine, record_period_result, session_scope
+from lsat_core.store import (
+    RunStatus,
+    create_experiment,
+    make_engine,
+    record_period_result,
+    session_scope,
+)
 from lsat_core.store.queries import get_experiment, list_runs
 
 
@@ -143,3 +149,24 @@ def test_a_finished_experiment_has_no_cancel_button(run_page, app_env) -> None:
 
     assert {m.label: m.value for m in app.metric}["Status"] == "succeeded"
     assert [b.key for b in app.button if b.key == "cancel_experiment"] == []
+
+
+def test_a_just_queued_experiment_shows_as_not_started(private_app_env, app_dir: Path) -> None:
+    """Launched from the dashboard, before a worker has built its stream and runs."""
+    engine = make_engine(private_app_env.url)
+    try:
+        with session_scope(engine) as session:
+            queued = create_experiment(session, name="queued", protocol="next-period", config={})
+            queued_id = queued.id
+    finally:
+        engine.dispose()
+    app = AppTest.from_file(app_dir / "views" / "monitor.py", default_timeout=60)
+    app.query_params["experiment"] = str(queued_id)
+    app.run()
+
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert (metrics["Status"], metrics["Elapsed"]) == ("pending", "not started")
+    assert app.dataframe[0].value.empty
+    assert "No result yet." in [c.value for c in app.caption]
+    assert app.button(key="cancel_experiment").label == "Cancel experiment"
