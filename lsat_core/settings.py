@@ -19,7 +19,7 @@ def _default_data_dir() -> Path:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    """Root of everything we write: caches (datasets, streams, backbones), adapters, the SQLite store."""
+    """Root of all we write: caches (datasets, streams, backbones), adapters, the SQLite store."""
     database_url: str
     """SQLAlchemy URL of the run store; SQLite in `data_dir` unless LSAT_DATABASE_URL is set."""
     broker_url: str

@@ -43,7 +43,7 @@ def delong_variance(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def auc_with_ci(labels, scores, confidence: float = 0.95) -> AucResult:
-    """Global ROC AUC of `scores` against binary `labels`, with a DeLong interval clipped to [0, 1]."""
+    """Global ROC AUC of `scores` against binary `labels`, with a DeLong interval in [0, 1]."""
     y = np.asarray(labels, dtype=np.int64).ravel()
     s = np.asarray(scores, dtype=np.float64).ravel()
     if y.shape != s.shape:
