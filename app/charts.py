@@ -35,7 +35,8 @@ def auc_lines(
     """
     base = alt.Chart().encode(
         x=_period_x(period_column, period_title, num_periods),
-        color=alt.Color(f"{color}:N", title=color_title),
+        # Opaque legend symbols: the legend would otherwise take the faint band's opacity.
+        color=alt.Color(f"{color}:N", title=color_title, legend=alt.Legend(symbolOpacity=1)),
     )
     band = base.mark_area(opacity=CI_OPACITY).encode(
         y=alt.Y("ci_low:Q", title="AUC", scale=alt.Scale(zero=False)), y2="ci_high:Q"
@@ -67,7 +68,10 @@ def stream_stat_lines(
         .mark_line(point=True)
         .encode(
             x=_period_x("period", "Period", num_periods),
-            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+            # ~r: "10,000" and "0.55" alike (a constant series got "10,000.000000" ticks).
+            y=alt.Y(
+                "value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=",.4~r")
+            ),
             tooltip=["statistic:N", "period:Q", alt.Tooltip("value:Q", format=",.4~f")],
         )
     )
@@ -136,7 +140,9 @@ def segment_lines(
             x=_period_x(period_column, period_title, num_periods),
             y=alt.Y("auc:Q", title="AUC", scale=alt.Scale(zero=False)),
             color=alt.Color("label:N", title="Run"),
+            # Shapes as well as dashes: the legend draws dashes as dots that all look alike.
             strokeDash=alt.StrokeDash("segment:N", title="Items"),
+            shape=alt.Shape("segment:N", title="Items"),
             tooltip=[
                 "label:N",
                 "segment:N",

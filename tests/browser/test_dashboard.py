@@ -127,9 +127,10 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})  # the page scrolls inside
     page.set_default_timeout(30_000)
     yield page
+    page.screenshot(path=ARTIFACTS / "last-page.png")  # where the test ended, passed or not
     page.close()
 
 
