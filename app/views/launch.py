@@ -91,7 +91,7 @@ def _knobs(defaults: Knobs, preset_config: ExperimentConfig) -> tuple[Knobs, str
         "Learning rate", min_value=0.0, step=1e-4, format="%.1e", key=KNOB_KEYS["learning_rate"]
     )
     epochs = row[4].number_input("Epochs", min_value=1, step=1, key=KNOB_KEYS["epochs"])
-    row = st.columns(3)
+    budget_columns = st.columns(3)
     samples = [
         column.number_input(
             f"{label} samples per period",
@@ -101,7 +101,7 @@ def _knobs(defaults: Knobs, preset_config: ExperimentConfig) -> tuple[Knobs, str
             help="0: the whole part of every period (the paper); else at least 8.",
         )
         for column, (name, label) in zip(
-            row,
+            budget_columns,
             (("train_samples", "Train"), ("val_samples", "Validation"), ("test_samples", "Test")),
             strict=True,
         )

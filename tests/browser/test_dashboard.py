@@ -17,8 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -43,12 +43,6 @@ FINISHED_S = 150
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(420)]
 
 
-@dataclass(frozen=True)
-class Dashboard:
-    url: str
-    data_dir: Path
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -56,15 +50,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory, ml1m_cache: Path) -> Iterator[Dashboard]:
-    """`lsat up` on a fresh data folder whose cache links the test cache's built stream."""
+def dashboard(tmp_path_factory: pytest.TempPathFactory, ml1m_cache: Path) -> Iterator[str]:
+    """The URL of `lsat up` on a fresh data folder whose cache links the test cache's stream."""
     data_dir = tmp_path_factory.mktemp("lsat-up") / "data"
     (data_dir / "cache").mkdir(parents=True)
     for name in ("wheels", "streams", "datasets"):
         if (ml1m_cache / name).exists():
             (data_dir / "cache" / name).symlink_to(ml1m_cache / name)
     env = {k: v for k, v in os.environ.items() if k not in ("LSAT_DATABASE_URL", "LSAT_BROKER_URL")}
-    env |= {"LSAT_DATA_DIR": str(data_dir), "OMP_NUM_THREADS": "1"}
+    # One thread per process on 2 cores; no usage statistics sent from the page (no network).
+    env |= {
+        "LSAT_DATA_DIR": str(data_dir),
+        "OMP_NUM_THREADS": "1",
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
     port = free_port()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with open(ARTIFACTS / "lsat-up.log", "w") as log:
@@ -78,7 +77,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, ml1m_cache: Path) -> Ite
         )
         try:
             wait_until_served(f"http://127.0.0.1:{port}", process)
-            yield Dashboard(f"http://127.0.0.1:{port}", data_dir)
+            yield f"http://127.0.0.1:{port}"
         finally:
             stop(process)
 
@@ -90,8 +89,6 @@ def listen_to_ctrl_c() -> None:
 
 
 def wait_until_served(url: str, process: subprocess.Popen) -> None:
-    import urllib.request
-
     deadline = time.monotonic() + STARTUP_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -119,6 +116,9 @@ def stop(process: subprocess.Popen) -> None:
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver")
+    # Pages update through reruns on a 2-core machine that the worker keeps busy: Playwright's
+    # 5 s default for a page to show something was once too short.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
@@ -127,7 +127,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    page = browser.new_page(viewport={"width": 1400, "height": 1800})  # the page scrolls inside
+    # Tall: Streamlit scrolls its main block inside the window, so a screenshot shows the window.
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
     page.set_default_timeout(30_000)
     yield page
     page.screenshot(path=ARTIFACTS / "last-page.png")  # where the test ended, passed or not
@@ -136,7 +137,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 def screenshot(page: Page, name: str) -> None:
     page.wait_for_timeout(1000)  # let the charts finish drawing
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png")
 
 
 def metric(page: Page, label: str) -> Locator:
@@ -163,9 +164,9 @@ def fill_launch_form(page: Page, backbone: Path) -> None:
 
 
 def test_launch_a_comparison_and_follow_it_through_every_page(
-    dashboard: Dashboard, page: Page, tiny_model_dir: Path
+    dashboard: str, page: Page, tiny_model_dir: Path
 ) -> None:
-    page.goto(dashboard.url)
+    page.goto(dashboard)
     expect(page.get_by_role("heading", name="Stream replay")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("No stream in the store yet")).to_be_visible()
 
