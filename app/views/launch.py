@@ -49,8 +49,8 @@ def _choices() -> tuple[str, str, str]:
         PRESETS,
         key="launch_preset",
         on_change=_reset,
-        help="quick: sized for a CPU (a few samples per period, m = 1, t = 1, 2); "
-        "paper: the full protocol of the paper (every sample and period, m = 10).",
+        help="quick: sized for a CPU (a few samples of each period, two update periods); "
+        "paper: the paper's full protocol (every sample and period).",
     )
     return dataset, protocol, preset
 
@@ -151,6 +151,7 @@ def _launch(config: ExperimentConfig, name: str) -> None:
     try:
         st.session_state[LAUNCHED_KEY] = service.submit_experiment(config.to_dict(), name)
     except LsatError as exc:
+        st.session_state.pop(LAUNCHED_KEY, None)
         st.error(f"Not launched: {exc}")
 
 

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lsat_core.engine.presets import preset_config
+from lsat_core.errors import LsatError
 from worker import queue_client
 
 LAUNCH = "views/launch.py"
@@ -120,3 +121,19 @@ def test_the_estimate_counts_shared_models_once_and_prices_them_at_cpu_rates(
         "Prompts to score": "288",
         "Rough time": "12 min 8 s",
     }
+
+
+def test_a_queue_that_cannot_be_reached_is_reported(
+    launch_page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(settings, config, name):
+        raise LsatError("experiment 7: could not reach the broker: connection refused")
+
+    monkeypatch.setattr(queue_client, "submit_experiment", unreachable)
+    app = launch_page
+    app.button(key="launch_submit").click().run()
+
+    assert [e.value for e in app.error] == [
+        "Not launched: experiment 7: could not reach the broker: connection refused"
+    ]
+    assert not app.success and not app.get("page_link")
