@@ -1,7 +1,7 @@
 """What the Launch page's form holds and the experiment config it makes.
 
 The config is built by the very function `lsat run` and `lsat submit` use
-(`cli.experiment_options.build_config`), so a form and a command line with the same values queue
+(`lsat_core.engine.options.build_config`), so a form and a command line with the same values queue
 the same experiment, and every value is checked by `ExperimentConfig` (a `ConfigError` whose
 `where` names the field at fault).
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cli.experiment_options import build_config
 from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.options import build_config
 from lsat_core.engine.presets import preset_config
 from lsat_core.strategies.names import STRATEGY_NAMES
 

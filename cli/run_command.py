@@ -6,12 +6,13 @@ import typer
 
 from cli import experiment_options as opt
 from cli.progress import TaskBars
+from lsat_core.engine.options import DEFAULT_STRATEGIES, build_config
 from lsat_core.evaluation.protocols import EvalStep
 from lsat_core.settings import Settings
 
 
 def run(
-    strategies: opt.Strategies = opt.DEFAULT_STRATEGIES,
+    strategies: opt.Strategies = DEFAULT_STRATEGIES,
     dataset: opt.Dataset = "ml-1m",
     protocol: opt.Protocol = "next-period",
     preset: opt.Preset = "quick",
@@ -33,7 +34,7 @@ def run(
     """Run a comparison of update strategies in this process and print its AUC table."""
     from lsat_core.engine.in_process import run_experiment, summary
 
-    config = opt.build_config(**opt.options_of(locals()))
+    config = build_config(**opt.options_of(locals()))
     settings = Settings.from_env()
     bars = TaskBars()
 

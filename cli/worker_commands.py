@@ -24,6 +24,7 @@ from typing import Annotated
 import typer
 
 from cli import experiment_options as opt
+from lsat_core.engine.options import DEFAULT_STRATEGIES, build_config
 from lsat_core.errors import ConfigError, InputError
 from lsat_core.settings import Settings
 from worker.config import DEFAULT_REDELIVERY_SECONDS
@@ -151,7 +152,7 @@ def dashboard_entry() -> Path:
 
 
 def submit(
-    strategies: opt.Strategies = opt.DEFAULT_STRATEGIES,
+    strategies: opt.Strategies = DEFAULT_STRATEGIES,
     dataset: opt.Dataset = "ml-1m",
     protocol: opt.Protocol = "next-period",
     preset: opt.Preset = "quick",
@@ -174,7 +175,7 @@ def submit(
     from lsat_core.store.migrate import upgrade
     from worker.queue_client import submit_experiment
 
-    config = opt.build_config(**opt.options_of(locals()))
+    config = build_config(**opt.options_of(locals()))
     settings = Settings.from_env()
     upgrade(settings.database_url)
     experiment_id = submit_experiment(

@@ -10,10 +10,10 @@ import streamlit as st
 from app import launch_form, service, work_estimate
 from app.launch_form import Knobs, LaunchForm
 from app.widgets import format_seconds
-from cli.experiment_options import DEFAULT_STRATEGIES
 from lsat_core.configs import config_to_dict
 from lsat_core.data.datasets import DATASETS
 from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.options import DEFAULT_STRATEGIES
 from lsat_core.engine.presets import PRESETS
 from lsat_core.errors import ConfigError, LsatError
 from lsat_core.evaluation.protocols import PROTOCOLS
