@@ -34,6 +34,7 @@ from lsat_core.store.queries import (
     list_experiments,
     list_progress,
     list_runs,
+    results_frame,
 )
 from worker import queue_client
 
@@ -137,8 +138,8 @@ def experiment_runs(experiment_id: int) -> pd.DataFrame:
 
 
 def experiment_results(experiment_id: int) -> pd.DataFrame:
-    """Every period result of the experiment's runs, without the validation curves
-    (`app.store_reads.LEAN_RESULT_COLUMNS`); re-read only when a result changed."""
+    """Every period result of the experiment's runs, without the validation curves; re-read
+    only when a result changed."""
     return _experiment_results(experiment_id, _experiment_marker(experiment_id))
 
 
@@ -157,7 +158,7 @@ def _experiment_marker(experiment_id: int) -> tuple[int, str]:
 def _experiment_results(experiment_id: int, marker: tuple[int, str]) -> pd.DataFrame:
     with read_scope(engine()) as session:
         run_ids = list(session.scalars(store_reads.experiment_run_ids(experiment_id)))
-        return store_reads.lean_results_frame(session, run_ids)
+        return results_frame(session, run_ids, include_curves=False)
 
 
 @st.cache_data(ttl=STATIC_TTL_S, max_entries=RESULT_CACHE_ENTRIES, show_spinner=False)
@@ -208,7 +209,7 @@ def _finished_stream_marker(stream_id: int) -> tuple[int, str]:
 def _finished_stream_results(stream_id: int, marker: tuple[int, str]) -> pd.DataFrame:
     with read_scope(engine()) as session:
         run_ids = list(session.scalars(store_reads.finished_stream_run_ids(stream_id)))
-        return store_reads.lean_results_frame(session, run_ids)
+        return results_frame(session, run_ids, include_curves=False)
 
 
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)

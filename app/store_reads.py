@@ -13,42 +13,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lsat_core.store.models import ExperimentRun, PeriodResult, Run, RunStatus, Segment, Stream
-from lsat_core.store.queries import RESULT_COLUMNS
 
-LEAN_RESULT_COLUMNS = tuple(name for name in RESULT_COLUMNS if name != "coefficient_curve")
-"""`results_frame`'s columns without the validation curves."""
 CURVE_COLUMNS = ("run_id", "train_period", "coefficient", "coefficient_curve")
-
-_RUN_SOURCES = {
-    "run_id": Run.id,
-    "run_key": Run.key,
-    "run_name": Run.name,
-    "strategy": Run.strategy,
-    "backbone": Run.backbone,
-    "protocol": Run.protocol,
-    "seed": Run.seed,
-}
-_RESULT_SOURCES = _RUN_SOURCES | {
-    name: getattr(PeriodResult, name) for name in RESULT_COLUMNS if name not in _RUN_SOURCES
-}
-"""Where each results column comes from: the run's identity, then the result's own fields."""
-_RESULT_DTYPES = (
-    dict.fromkeys(("run_id", "seed", "train_period", "eval_period", "n", "positives"), "int64")
-    | dict.fromkeys(
-        (
-            "auc",
-            "ci_low",
-            "ci_high",
-            "coefficient",
-            "train_seconds",
-            "eval_seconds",
-            "update_latency_seconds",
-        ),
-        "float64",
-    )
-    | dict.fromkeys(("samples_trained", "tokens_trained"), "Int64")
-)
-"""The dtypes `results_frame` gives (missing numbers NaN or <NA>, whatever is NULL)."""
 
 
 def list_streams(session: Session) -> list[Stream]:
@@ -71,31 +37,6 @@ def streams_of_experiment(session: Session, experiment_id: int) -> list[Stream]:
         .order_by(Stream.id)
     )
     return list(session.scalars(statement))
-
-
-def lean_results_frame(session: Session, run_ids: Sequence[int]) -> pd.DataFrame:
-    """`results_frame` without the `coefficient_curve` JSON, in the same order and dtypes.
-
-    The curves are repeated on every segment's row and decoding them took a third of the
-    query's time on 200 runs (bench/bench_dashboard.py); `curves_frame` reads them once.
-    """
-    columns = [_RESULT_SOURCES[name] for name in LEAN_RESULT_COLUMNS]
-    statement = (
-        select(*columns)
-        .join(PeriodResult, PeriodResult.run_id == Run.id)
-        .where(Run.id.in_(list(run_ids)))
-        .order_by(
-            Run.id,
-            PeriodResult.train_period,
-            PeriodResult.eval_period,
-            PeriodResult.role,
-            PeriodResult.segment,
-        )
-    )
-    rows = [tuple(row) for row in session.execute(statement)]
-    frame = pd.DataFrame.from_records(rows, columns=list(LEAN_RESULT_COLUMNS))
-    frame["segment"] = frame["segment"].map(str)
-    return frame.astype(_RESULT_DTYPES)
 
 
 def curves_frame(session: Session, run_ids: Sequence[int]) -> pd.DataFrame:

@@ -77,36 +77,33 @@ def list_runs(session: Session, experiment_id: int | None = None) -> list[Run]:
     return list(session.scalars(statement))
 
 
-def results_frame(session: Session, run_ids: Sequence[int]) -> pd.DataFrame:
-    """One row per stored period result of these runs, with RESULT_COLUMNS, in period order."""
+_RUN_SOURCES = {
+    "run_id": Run.id,
+    "run_key": Run.key,
+    "run_name": Run.name,
+    "strategy": Run.strategy,
+    "backbone": Run.backbone,
+    "protocol": Run.protocol,
+    "seed": Run.seed,
+}
+_RESULT_SOURCES = _RUN_SOURCES | {
+    name: getattr(PeriodResult, name) for name in RESULT_COLUMNS if name not in _RUN_SOURCES
+}
+"""Where each results column comes from: the run's identity, then the result's own fields."""
+
+
+def results_frame(
+    session: Session, run_ids: Sequence[int], *, include_curves: bool = True
+) -> pd.DataFrame:
+    """One row per stored period result of these runs, with RESULT_COLUMNS, in period order.
+
+    `include_curves=False` leaves out `coefficient_curve`: decoding that JSON was a third of
+    the query's time on 200 runs (bench/bench_dashboard.py), and pages that chart AUCs need
+    no curves.
+    """
+    names = [n for n in RESULT_COLUMNS if include_curves or n != "coefficient_curve"]
     statement = (
-        select(
-            Run.id,
-            Run.key,
-            Run.name,
-            Run.strategy,
-            Run.backbone,
-            Run.protocol,
-            Run.seed,
-            PeriodResult.train_period,
-            PeriodResult.eval_period,
-            PeriodResult.role,
-            PeriodResult.segment,
-            PeriodResult.auc,
-            PeriodResult.n,
-            PeriodResult.positives,
-            PeriodResult.ci_low,
-            PeriodResult.ci_high,
-            PeriodResult.coefficient,
-            PeriodResult.coefficient_curve,
-            PeriodResult.samples_trained,
-            PeriodResult.tokens_trained,
-            PeriodResult.train_seconds,
-            PeriodResult.eval_seconds,
-            PeriodResult.update_latency_seconds,
-            PeriodResult.device,
-            PeriodResult.updated_at,
-        )
+        select(*(_RESULT_SOURCES[name] for name in names))
         .join(PeriodResult, PeriodResult.run_id == Run.id)
         .where(Run.id.in_(list(run_ids)))
         .order_by(
@@ -118,7 +115,7 @@ def results_frame(session: Session, run_ids: Sequence[int]) -> pd.DataFrame:
         )
     )
     rows = [tuple(row) for row in session.execute(statement)]
-    frame = pd.DataFrame.from_records(rows, columns=list(RESULT_COLUMNS))
+    frame = pd.DataFrame.from_records(rows, columns=names)
     # Fixed dtypes whatever is NULL: missing numbers are NaN / <NA>, enum members plain strings.
     frame["segment"] = frame["segment"].map(str)
     dtypes = {name: "int64" for name in _INT_COLUMNS}

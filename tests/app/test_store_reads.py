@@ -2,12 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
 from app import store_reads
-from lsat_core.store import make_engine, record_period_result, results_frame, session_scope
+from lsat_core.store import make_engine, record_period_result, session_scope
 
 
 @pytest.fixture
@@ -15,15 +14,6 @@ def engine(seeded_store) -> Iterator[Engine]:
     engine = make_engine(seeded_store.url)
     yield engine
     engine.dispose()
-
-
-def test_lean_results_are_the_store_results_without_curves(engine, seeded_store) -> None:
-    run_ids = [seeded_store.full_retrain_run_id, seeded_store.lsat_en_run_id]
-    with session_scope(engine) as session:
-        full = results_frame(session, run_ids)
-        lean = store_reads.lean_results_frame(session, run_ids)
-
-    pd.testing.assert_frame_equal(lean, full.drop(columns="coefficient_curve"))
 
 
 def test_curves_are_read_once_per_update(engine, seeded_store) -> None:

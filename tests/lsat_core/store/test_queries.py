@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from lsat_core.store import (
@@ -8,6 +9,8 @@ from lsat_core.store import (
     get_experiment,
     get_run,
     list_experiments,
+    record_period_result,
+    results_frame,
     session_scope,
 )
 
@@ -32,3 +35,23 @@ def test_objects_stay_readable_after_their_session_closed(
     assert run is not None and run.config == {"strategy": "fine_tuning", "lr": 1e-3}
     with session_scope(engine) as session:
         assert get_run(session, 999) is None
+
+
+def test_results_without_curves_are_the_results_less_that_column(engine, run_ids) -> None:
+    with session_scope(engine) as session:
+        record_period_result(
+            session,
+            run_id=run_ids[0],
+            train_period=1,
+            eval_period=2,
+            auc=0.7,
+            n=10,
+            positives=5,
+            coefficient=0.3,
+            coefficient_curve=[{"coefficient": 0.3, "auc": 0.7}],
+        )
+    with session_scope(engine) as session:
+        full = results_frame(session, run_ids)
+        lean = results_frame(session, run_ids, include_curves=False)
+    assert full["coefficient_curve"].tolist() == [[{"coefficient": 0.3, "auc": 0.7}]]
+    pd.testing.assert_frame_equal(lean, full.drop(columns="coefficient_curve"))
