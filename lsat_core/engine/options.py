@@ -59,14 +59,16 @@ def build_config(
         overrides["update_periods"] = periods
     names = tuple(s.strip() for s in strategies.split(",") if s.strip())
     config = preset_config(preset, names, **overrides)
-    lora = {"r": rank, "learning_rate": learning_rate, "epochs": epochs, "loss": loss}
-    lora = {k: v for k, v in lora.items() if v is not None} | {"seed": seed}
-    budget = {
+    given: dict[str, Any] = {"r": rank, "learning_rate": learning_rate, "epochs": epochs}
+    lora = {k: v for k, v in (given | {"loss": loss}).items() if v is not None} | {"seed": seed}
+    sizes: dict[str, Any] = {
         "train_per_period": train_samples,
         "val_per_period": val_samples,
         "test_per_period": test_samples,
     }
-    budget = {k: (v or None) for k, v in budget.items() if v is not None} | {"seed": seed}
+    # 0 means the whole part (None in the budget); a size left out keeps the preset's.
+    budget: dict[str, Any] = {k: (v or None) for k, v in sizes.items() if v is not None}
+    budget["seed"] = seed
     return dataclasses.replace(
         config,
         lora=dataclasses.replace(config.lora, **lora),
