@@ -68,6 +68,16 @@ def test_base_model_scores_do_not_change_once_adapters_were_used(
     np.testing.assert_allclose(base, _one_by_one(untouched_model, tiny_backbone), atol=1e-6)
 
 
+def test_an_adapter_changes_the_scores_and_two_adapters_score_differently(
+    tiny_backbone: Backbone, random_adapter
+) -> None:
+    base = score_prompts(tiny_backbone, PROMPTS)
+    first = score_prompts(tiny_backbone, PROMPTS, random_adapter(seed=7))
+    second = score_prompts(tiny_backbone, PROMPTS, random_adapter(seed=8))
+    assert np.abs(first - base).max() > 1e-3
+    assert np.abs(second - first).max() > 1e-3
+
+
 def test_progress_reports_every_batch(tiny_backbone: Backbone) -> None:
     calls: list[tuple[int, int]] = []
     score_prompts(tiny_backbone, PROMPTS, batch_size=2, progress=lambda d, t: calls.append((d, t)))
