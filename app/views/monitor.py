@@ -201,10 +201,14 @@ if current is None:
     st.warning(f"Experiment #{chosen.id} is no longer in the store.")
     st.stop()
 live = current["status"] not in service.FINISHED
-if CANCELLED_KEY in st.session_state:
-    st.success(st.session_state.pop(CANCELLED_KEY))
-if live:
-    _cancel_control(chosen.id)
+# One container whatever it holds: the live panel keeps its place on the page when the
+# experiment ends and the cancel control goes (otherwise the browser briefly shows the old
+# panel and the new one together).
+with st.container():
+    if CANCELLED_KEY in st.session_state:
+        st.success(st.session_state.pop(CANCELLED_KEY))
+    if live:
+        _cancel_control(chosen.id)
 
 
 @st.fragment(run_every=LIVE_REFRESH_S if live else None)

@@ -6,6 +6,8 @@ The caller owns the transaction: data-access functions in this package flush but
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,9 +22,9 @@ from lsat_core.errors import ConfigError
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another one before "database is locked"."""
 READ_ONLY_OPTION = "lsat_read_only"
 """Execution option that makes a SQLite transaction begin deferred (see `read_scope`)."""
-"""How long a SQLite writer waits for another one before "database is locked"."""
 
 
 def parse_database_url(database_url: str) -> URL:
@@ -63,10 +65,9 @@ def _make_sqlite_engine(url: URL, enforce_foreign_keys: bool) -> Engine:
         # dialect docs): the driver's legacy mode runs SELECTs outside the transaction.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        # WAL lets the dashboard read while a worker writes (sqlite.org/wal.html).
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        _use_wal(cursor)
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if enforce_foreign_keys else 'OFF'}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -80,6 +81,22 @@ def _make_sqlite_engine(url: URL, enforce_foreign_keys: bool) -> Engine:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Put the database in WAL mode, which lets the dashboard read while a worker writes
+    (sqlite.org/wal.html). The mode is stored in the file, so only a new file switches; when
+    several processes open a new file at once, the losers get "database is locked" at once,
+    without the busy timeout, and retry until the winner's switch is visible."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
