@@ -3,16 +3,19 @@
 The config is built by the very function `lsat run` and `lsat submit` use
 (`lsat_core.engine.options.build_config`), so a form and a command line with the same values queue
 the same experiment, and every value is checked by `ExperimentConfig` (a `ConfigError` whose
-`where` names the field at fault).
+`where` names the field at fault). The form is reached over the network: its backbone path must
+lie inside the data dir, and the work it asks for within the deployment's `WorkLimits`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.options import build_config
 from lsat_core.engine.presets import preset_config
+from lsat_core.settings import WorkLimits
 from lsat_core.strategies.names import STRATEGY_NAMES
 
 
@@ -57,8 +60,8 @@ def preset_defaults(preset: str, dataset: str, protocol: str) -> tuple[Knobs, Ex
     return knobs, config
 
 
-def experiment_config(form: LaunchForm) -> ExperimentConfig:
-    """The validated config of the form; raises ConfigError naming the field at fault."""
+def experiment_config(form: LaunchForm, data_dir: Path, limits: WorkLimits) -> ExperimentConfig:
+    """The validated config of the form; raises InputError naming the field at fault."""
     knobs = form.knobs
     return build_config(
         strategies=",".join(form.strategies),
@@ -75,6 +78,8 @@ def experiment_config(form: LaunchForm) -> ExperimentConfig:
         val_samples=knobs.val_samples,
         test_samples=knobs.test_samples,
         seed=form.seed,
+        limits=limits,
+        backbone_root=data_dir,
     )
 
 

@@ -34,8 +34,8 @@ def run(
     """Run a comparison of update strategies in this process and print its AUC table."""
     from lsat_core.engine.in_process import run_experiment, summary
 
-    config = build_config(**opt.options_of(locals()))
     settings = Settings.from_env()
+    config = build_config(**opt.options_of(locals()), limits=settings.limits)
     bars = TaskBars()
 
     def on_step(strategy: str, step: EvalStep) -> None:

@@ -175,8 +175,8 @@ def submit(
     from lsat_core.store.migrate import upgrade
     from worker.queue_client import submit_experiment
 
-    config = build_config(**opt.options_of(locals()))
     settings = Settings.from_env()
+    config = build_config(**opt.options_of(locals()), limits=settings.limits)
     upgrade(settings.database_url)
     experiment_id = submit_experiment(
         settings, config.to_dict(), name or f"{preset} {protocol} {strategies}"

@@ -6,14 +6,61 @@ Library functions take a `Settings` (or the paths in it) as an argument; only en
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+
+from lsat_core.errors import ConfigError
 
 
 def _default_data_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME")
     return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "lsat-studio"
+
+
+@dataclass(frozen=True)
+class WorkLimits:
+    """How much work one submission (the launch form, `lsat run`, `lsat submit`) may request.
+
+    A shared machine runs whatever is queued: these caps stop a typo (1e9 samples, 10,000
+    epochs) from taking it over. Each is set from the environment variable named in its help.
+    """
+
+    max_samples_per_period: int = 100_000
+    """LSAT_MAX_SAMPLES_PER_PERIOD: train, validation or test samples asked for per period (0,
+    the whole part, is bounded by the dataset itself; ML-1M periods hold 10,000)."""
+    max_epochs: int = 500
+    """LSAT_MAX_EPOCHS: LoRA epochs (the reference's 500, which relies on early stopping)."""
+    max_lora_rank: int = 256
+    """LSAT_MAX_LORA_RANK: LoRA rank r (the reference: 8)."""
+    max_updates: int = 200
+    """LSAT_MAX_UPDATES: strategies x update periods of one submission (ten strategies over the
+    19 updates of a 20-period stream fit)."""
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"must be an integer >= 1, got {value!r}", where=_env(item.name))
+
+    @classmethod
+    def from_env(cls) -> WorkLimits:
+        values = {}
+        for item in fields(cls):
+            text = os.environ.get(_env(item.name), "").strip()
+            if text:
+                try:
+                    values[item.name] = int(text)
+                except ValueError:
+                    raise ConfigError(
+                        f"expected an integer, got {text!r}", where=_env(item.name)
+                    ) from None
+        return cls(**values)
+
+
+def _env(name: str) -> str:
+    return f"LSAT_{name.upper()}"
 
 
 @dataclass(frozen=True)
@@ -24,6 +71,8 @@ class Settings:
     """SQLAlchemy URL of the run store; SQLite in `data_dir` unless LSAT_DATABASE_URL is set."""
     broker_url: str
     """Celery broker; the filesystem transport in `data_dir` unless LSAT_BROKER_URL is set."""
+    limits: WorkLimits = field(default_factory=WorkLimits)
+    """Caps on the work one submission may request (LSAT_MAX_* variables)."""
 
     @property
     def cache_dir(self) -> Path:
@@ -45,8 +94,9 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         data_dir = Path(os.environ.get("LSAT_DATA_DIR") or _default_data_dir())
-        return cls.for_data_dir(
+        settings = cls.for_data_dir(
             data_dir,
             database_url=os.environ.get("LSAT_DATABASE_URL", ""),
             broker_url=os.environ.get("LSAT_BROKER_URL", ""),
         )
+        return dataclasses.replace(settings, limits=WorkLimits.from_env())

@@ -15,7 +15,7 @@ from lsat_core.data.datasets import DATASETS
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.options import DEFAULT_STRATEGIES
 from lsat_core.engine.presets import PRESETS
-from lsat_core.errors import ConfigError, LsatError
+from lsat_core.errors import InputError, LsatError
 from lsat_core.evaluation.protocols import PROTOCOLS
 from lsat_core.llm.configs import BackboneConfig
 from lsat_core.strategies.names import STRATEGY_NAMES
@@ -37,6 +37,8 @@ FIELD_LABELS = {
     "test_per_period": "Test samples per period",
     "strategies": "Strategies",
     "name_or_path": "Backbone",
+    "backbone": "Backbone",
+    "seed": "Seed",
 }
 
 
@@ -182,7 +184,8 @@ backbone = st.text_input(
     "Backbone",
     value=BackboneConfig().name_or_path,
     key="launch_backbone",
-    help="smollm2-135m (shipped), a model folder on the workers' machine or a hub id.",
+    help="smollm2-135m (shipped), a hub id, or a model folder inside the data dir (a relative "
+    "path is read from there).",
 )
 defaults, preset_base = launch_form.preset_defaults(preset, dataset, protocol)
 knobs, update_periods = _knobs(defaults, preset_base)
@@ -192,9 +195,12 @@ form = LaunchForm(
     dataset, protocol, preset, tuple(strategies), backbone, knobs, update_periods, int(seed)
 )
 name = columns[1].text_input("Name", key="launch_name", placeholder=launch_form.default_name(form))
+settings = service.settings()
 try:
-    config: ExperimentConfig | None = launch_form.experiment_config(form)
-except ConfigError as exc:
+    config: ExperimentConfig | None = launch_form.experiment_config(
+        form, settings.data_dir, settings.limits
+    )
+except InputError as exc:
     config = None
     message = str(exc).removeprefix(f"{exc.where}: ")
     st.error(f"{FIELD_LABELS.get(exc.where or '', exc.where)}: {message}", icon=":material/error:")

@@ -21,6 +21,13 @@ from lsat_core.llm.configs import BackboneConfig, LoraTrainConfig
 from lsat_core.strategies.names import STRATEGY_NAMES
 
 TA_READINGS = ("ab", "product")
+MAX_SEED = 2**32 - 1
+"""numpy's legacy seeding and many samplers take 32-bit seeds; a negative one fails inside them."""
+
+
+def check_seed(value: int, where: str = "seed") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise ConfigError(f"must be an integer in 0..{MAX_SEED}, got {value!r}", where=where)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class SampleBudget:
             value = getattr(self, name)
             if value is not None and value < 8:
                 raise ConfigError(f"must be None (all) or at least 8, got {value}", where=name)
+        check_seed(self.seed)
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ class ExperimentConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        check_seed(self.seed)
         if not self.strategies:
             raise ConfigError("choose at least one strategy", where="strategies")
         unknown = [s for s in self.strategies if s not in STRATEGY_NAMES]

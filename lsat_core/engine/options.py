@@ -1,16 +1,25 @@
 """An experiment config from options as a user gives them: a preset, comma-separated names and
 periods, and the main knobs. The `lsat run`/`lsat submit` options and the dashboard's launch form
-both go through `build_config`, so the same values make the same config (and run keys)."""
+both go through `build_config`, so the same values make the same config (and run keys).
+
+`build_config` also enforces what a submission may ask for (`WorkLimits`) and checks a backbone
+path, so every entry point refuses the same input with the same one-line error naming the field.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import math
+from pathlib import Path
 from typing import Any
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.presets import preset_config
 from lsat_core.errors import ConfigError
+from lsat_core.evaluation.protocols import plan_steps
 from lsat_core.llm.configs import BackboneConfig
+from lsat_core.paths import checked_backbone
+from lsat_core.settings import WorkLimits
 
 DEFAULT_STRATEGIES = "full_retrain,fine_tune,lsat_en,lsat_ta"
 
@@ -43,11 +52,19 @@ def build_config(
     test_samples: int | None = None,
     in_context_positives: int | None = None,
     seed: int = 0,
+    limits: WorkLimits | None = None,
+    backbone_root: Path | None = None,
 ) -> ExperimentConfig:
-    """The ExperimentConfig of a preset with options as a user types them (CLI or form)."""
+    """The ExperimentConfig of a preset with options as a user types them (CLI or form).
+
+    `limits`: caps on the work requested (default: `WorkLimits()`); `backbone_root`: confine a
+    backbone path to this folder (the dashboard's data dir; None for the trusted CLI)."""
+    if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate <= 1):
+        raise ConfigError(f"must lie in (0, 1], got {learning_rate}", where="learning_rate")
     overrides: dict[str, Any] = {"dataset": dataset, "protocol": protocol, "seed": seed}
-    if backbone:
-        overrides["backbone"] = BackboneConfig(name_or_path=backbone)
+    if backbone and backbone.strip():
+        name = checked_backbone(backbone, root=backbone_root)
+        overrides["backbone"] = BackboneConfig(name_or_path=name)
     if m is not None:
         overrides["long_term_period"] = m
     if ta_reading:
@@ -69,8 +86,38 @@ def build_config(
     # 0 means the whole part (None in the budget); a size left out keeps the preset's.
     budget: dict[str, Any] = {k: (v or None) for k, v in sizes.items() if v is not None}
     budget["seed"] = seed
-    return dataclasses.replace(
+    config = dataclasses.replace(
         config,
         lora=dataclasses.replace(config.lora, **lora),
         budget=dataclasses.replace(config.budget, **budget),
     )
+    check_limits(config, limits or WorkLimits())
+    return config
+
+
+def check_limits(config: ExperimentConfig, limits: WorkLimits) -> None:
+    """ConfigError naming the field when `config` asks for more than `limits` allow."""
+    budget = config.budget
+    sizes = {
+        "train_per_period": budget.train_per_period,
+        "val_per_period": budget.val_per_period,
+        "test_per_period": budget.test_per_period,
+    }
+    for name, size in sizes.items():
+        _within(name, size, limits.max_samples_per_period, "LSAT_MAX_SAMPLES_PER_PERIOD")
+    _within("epochs", config.lora.epochs, limits.max_epochs, "LSAT_MAX_EPOCHS")
+    _within("r", config.lora.r, limits.max_lora_rank, "LSAT_MAX_LORA_RANK")
+    steps = len(plan_steps(config.protocol, config.num_periods, config.update_periods))
+    updates = len(config.strategies) * steps
+    if updates > limits.max_updates:
+        raise ConfigError(
+            f"{len(config.strategies)} strategies x {steps} update periods = {updates} updates, "
+            f"over the limit of {limits.max_updates} per submission (LSAT_MAX_UPDATES); "
+            "split it into several submissions",
+            where="strategies",
+        )
+
+
+def _within(name: str, value: int | None, limit: int, variable: str) -> None:
+    if value is not None and value > limit:
+        raise ConfigError(f"{value:,} is over the limit of {limit:,} ({variable})", where=name)

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import dataclasses
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lsat_core.engine.presets import preset_config
@@ -12,6 +15,15 @@ from lsat_core.errors import LsatError
 from worker import queue_client
 
 LAUNCH = "views/launch.py"
+
+
+@pytest.fixture(autouse=True)
+def served_on_loopback() -> Iterator[None]:
+    """The Launch page is offered to sessions that may launch: a dashboard on loopback."""
+    before = st.get_option("server.address")
+    st.config.set_option("server.address", "127.0.0.1")
+    yield
+    st.config.set_option("server.address", before)
 
 
 @pytest.fixture
@@ -48,10 +60,20 @@ def test_the_preset_fills_in_the_knobs_and_a_new_preset_replaces_them(launch_pag
     assert app.number_input(key="launch_epochs").value == 2
 
 
-def test_a_valid_form_queues_its_config_and_links_to_the_monitor(launch_page, submitted) -> None:
+def model_folder(folder: Path) -> Path:
+    """What the form can check of a model without torch: a config.json with a model type."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text('{"model_type": "llama"}')
+    return folder
+
+
+def test_a_valid_form_queues_its_config_and_links_to_the_monitor(
+    launch_page, submitted, app_env
+) -> None:
+    model = model_folder(app_env.data_dir / "models" / "tiny")
     app = launch_page
     app.multiselect(key="launch_strategies").set_value(["full_retrain", "lsat_en", "mf:fine_tune"])
-    app.text_input(key="launch_backbone").input("/models/tiny")
+    app.text_input(key="launch_backbone").input("models/tiny")  # read from the data dir
     app.number_input(key="launch_m").set_value(2)
     app.number_input(key="launch_rank").set_value(4)
     app.number_input(key="launch_test_samples").set_value(0)
@@ -72,7 +94,7 @@ def test_a_valid_form_queues_its_config_and_links_to_the_monitor(launch_page, su
     )
     expected = dataclasses.replace(
         expected,
-        backbone=dataclasses.replace(expected.backbone, name_or_path="/models/tiny"),
+        backbone=dataclasses.replace(expected.backbone, name_or_path=str(model.resolve())),
         lora=dataclasses.replace(expected.lora, r=4),
         budget=dataclasses.replace(expected.budget, test_per_period=None),
     )
@@ -137,3 +159,72 @@ def test_a_queue_that_cannot_be_reached_is_reported(
         "Not launched: experiment 7: could not reach the broker: connection refused"
     ]
     assert not app.success and not app.get("page_link")
+
+
+def test_a_backbone_outside_the_data_dir_is_refused(launch_page, submitted, tmp_path) -> None:
+    """A browser may not point the workers at any folder of their machine, links included."""
+    outside = model_folder(tmp_path / "model")
+    app = launch_page
+    app.text_input(key="launch_backbone").input(str(outside)).run()
+
+    (error,) = app.error
+    assert error.value.startswith(f"Backbone: {outside} is outside the data dir ")
+    assert app.button(key="launch_submit").disabled and submitted == []
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda folder: folder.mkdir(), "is not a model folder: no config.json"),
+        (lambda folder: folder.write_text("weights?"), "is a file, not a model folder"),
+        (
+            lambda folder: model_folder(folder).joinpath("config.json").write_text("{oops"),
+            "config.json cannot be read as JSON",
+        ),
+    ],
+    ids=["empty folder", "text file", "broken config"],
+)
+def test_a_backbone_path_that_is_not_a_model_is_refused(
+    launch_page, submitted, app_env, make, message
+) -> None:
+    target = app_env.data_dir / "not-models" / uuid.uuid4().hex  # the data dir is shared
+    target.parent.mkdir(exist_ok=True)
+    make(target)
+    app = launch_page
+    app.text_input(key="launch_backbone").input(str(target)).run()
+
+    (error,) = app.error
+    assert error.value.startswith("Backbone: ") and message in error.value, error.value
+    assert str(target) in error.value
+    assert app.button(key="launch_submit").disabled and submitted == []
+
+
+def test_work_over_the_limits_is_refused_naming_the_field_and_the_limit(
+    launch_page, submitted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = launch_page
+    app.number_input(key="launch_epochs").set_value(10_000).run()
+    assert [e.value for e in app.error] == [
+        "Epochs: 10,000 is over the limit of 500 (LSAT_MAX_EPOCHS)"
+    ]
+    assert app.button(key="launch_submit").disabled
+
+    app.number_input(key="launch_epochs").set_value(1)
+    app.number_input(key="launch_test_samples").set_value(10**9).run()
+    assert [e.value for e in app.error] == [
+        "Test samples per period: 1,000,000,000 is over the limit of 100,000 "
+        "(LSAT_MAX_SAMPLES_PER_PERIOD)"
+    ]
+    assert app.button(key="launch_submit").disabled
+    assert submitted == [] and not app.success
+
+
+def test_the_limits_come_from_the_environment(app_env, app_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LSAT_MAX_UPDATES", "3")
+    app = AppTest.from_file(app_dir / "main.py", default_timeout=60).run()
+    app = app.switch_page(LAUNCH).run()
+    # The default four strategies over the quick preset's two update periods: 8 updates.
+    assert [e.value for e in app.error] == [
+        "Strategies: 4 strategies x 2 update periods = 8 updates, over the limit of 3 per "
+        "submission (LSAT_MAX_UPDATES); split it into several submissions"
+    ]
