@@ -28,14 +28,13 @@ def get_stream(session: Session, stream_id: int) -> Stream | None:
 
 def streams_of_experiment(session: Session, experiment_id: int) -> list[Stream]:
     """The streams an experiment's runs replay (one, unless runs were added by hand)."""
-    statement = (
-        select(Stream)
-        .join(Run, Run.stream_id == Stream.id)
+    # An IN over the ids, not DISTINCT over the rows: PostgreSQL cannot compare json columns.
+    stream_ids = (
+        select(Run.stream_id)
         .join(ExperimentRun, ExperimentRun.run_id == Run.id)
         .where(ExperimentRun.experiment_id == experiment_id)
-        .distinct()
-        .order_by(Stream.id)
     )
+    statement = select(Stream).where(Stream.id.in_(stream_ids)).order_by(Stream.id)
     return list(session.scalars(statement))
 
 
