@@ -11,6 +11,9 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from lsat_core.errors import ConfigError
 
 
@@ -71,8 +74,21 @@ class Settings:
     """SQLAlchemy URL of the run store; SQLite in `data_dir` unless LSAT_DATABASE_URL is set."""
     broker_url: str
     """Celery broker; the filesystem transport in `data_dir` unless LSAT_BROKER_URL is set."""
+    dashboard_password: str = ""
+    """LSAT_DASHBOARD_PASSWORD: asked by the dashboard before anything is shown (`app.auth`);
+    empty: no password (the dashboard is then read-only unless served on loopback)."""
     limits: WorkLimits = field(default_factory=WorkLimits)
     """Caps on the work one submission may request (LSAT_MAX_* variables)."""
+
+    def __repr__(self) -> str:
+        # Both URLs may hold passwords, and a traceback or a log line may show this object.
+        return (
+            f"Settings(data_dir={str(self.data_dir)!r}, "
+            f"database_url={redact_url(self.database_url)!r}, "
+            f"broker_url={redact_url(self.broker_url)!r}, "
+            f"dashboard_password={'***' if self.dashboard_password else ''!r}, "
+            f"limits={self.limits!r})"
+        )
 
     @property
     def cache_dir(self) -> Path:
@@ -89,6 +105,7 @@ class Settings:
             data_dir=data_dir,
             database_url=overrides.get("database_url") or f"sqlite:///{data_dir / 'lsat.db'}",
             broker_url=overrides.get("broker_url") or f"filesystem://{data_dir / 'broker'}",
+            dashboard_password=overrides.get("dashboard_password", ""),
         )
 
     @classmethod
@@ -98,5 +115,17 @@ class Settings:
             data_dir,
             database_url=os.environ.get("LSAT_DATABASE_URL", ""),
             broker_url=os.environ.get("LSAT_BROKER_URL", ""),
+            dashboard_password=os.environ.get("LSAT_DASHBOARD_PASSWORD", ""),
         )
         return dataclasses.replace(settings, limits=WorkLimits.from_env())
+
+
+def redact_url(url: str) -> str:
+    """`url` (a database or broker URL) with its password shown as ***, for logs and messages.
+
+    A password in the query string (`?password=`) is not recognised: keep it in the user part.
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<not a URL>"
