@@ -1,5 +1,6 @@
 """What the pages read (the run store as cached DataFrames) and the two things they send
-(experiments to launch and to cancel, through the worker package's queue client).
+(experiments to launch and to cancel, through the worker package's queue client, only for a
+session that `app.auth` lets change things).
 
 The one place of the app that reads the environment (`Settings.from_env`, once per process) and
 opens the store (one engine, migrated on first use: the dashboard may be the first process to
@@ -22,7 +23,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from app import store_reads
+from app import auth, store_reads
 from app.work_estimate import PeriodSize
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, read_scope
@@ -250,7 +251,9 @@ def stream_sizes(dataset: str, stream_config: dict) -> dict[int, PeriodSize] | N
 
 
 def submit_experiment(config: dict, name: str) -> int:
-    """Queue an experiment (an `ExperimentConfig.to_dict()`) for the workers; its id."""
+    """Queue an experiment (an `ExperimentConfig.to_dict()`) for the workers; its id.
+    Raises `auth.NotAllowed` when this session may not launch."""
+    auth.require_change(settings())
     engine()  # migrates the store first: the dashboard may be the first to meet it
     experiment_id = queue_client.submit_experiment(settings(), config, name)
     forget_live_rows()
@@ -258,7 +261,9 @@ def submit_experiment(config: dict, name: str) -> int:
 
 
 def cancel_experiment(experiment_id: int) -> queue_client.Cancellation:
-    """Cancel the experiment's pending and running runs and drop its queued tasks."""
+    """Cancel the experiment's pending and running runs and drop its queued tasks.
+    Raises `auth.NotAllowed` when this session may not cancel."""
+    auth.require_change(settings())
     outcome = queue_client.cancel_experiment(settings(), experiment_id)
     forget_live_rows()
     return outcome

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import analysis, charts, service
+from app import analysis, auth, charts, service
 from app.experiment_picker import ChosenExperiment, choose_experiment
 from app.widgets import chart_with_csv, csv_download, format_seconds, select_id
 
@@ -207,8 +207,10 @@ live = current["status"] not in service.FINISHED
 with st.container():
     if CANCELLED_KEY in st.session_state:
         st.success(st.session_state.pop(CANCELLED_KEY))
-    if live:
+    if live and auth.may_change(service.settings()):
         _cancel_control(chosen.id)
+    elif live:
+        st.caption(f"Read-only here: `lsat cancel {chosen.id}` on the server cancels it.")
 
 
 @st.fragment(run_every=LIVE_REFRESH_S if live else None)
