@@ -104,6 +104,25 @@ def fail_artifact(session: Session, key: str, owner: str, error: str) -> Artifac
     return _update_claimed(session, key, owner, values)
 
 
+def invalidate_artifact(session: Session, key: str, path: str | None, error: str) -> bool:
+    """Mark a ready artifact whose files at `path` are missing or unusable failed, so the next
+    claim rebuilds it; returns whether it did. Only while it is ready at that same `path`: of
+    several processes finding the files gone, one resets it, and a rebuild finished meanwhile is
+    kept."""
+    reset = session.execute(
+        update(Artifact)
+        .where(
+            Artifact.key == key,
+            Artifact.status == ArtifactStatus.READY,
+            Artifact.path == path,
+        )
+        .values(status=ArtifactStatus.FAILED, error=error, updated_at=utcnow())
+        .returning(Artifact.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    return reset is not None
+
+
 def get_artifact(session: Session, key: str) -> Artifact | None:
     return session.scalars(_by_key(key)).one_or_none()
 

@@ -21,6 +21,7 @@ from lsat_core.store import (
     make_session_factory,
     session_scope,
 )
+from lsat_core.store.artifacts import invalidate_artifact
 from lsat_core.store.models import utcnow
 
 KEY = "stream-abc/long/1-10/cfg-123"
@@ -144,3 +145,16 @@ def _age_claim(engine: Engine, age: timedelta) -> None:
         session.execute(
             update(Artifact).where(Artifact.key == KEY).values(claimed_at=utcnow() - age)
         )
+
+
+def test_a_ready_artifact_with_unusable_files_is_reset_once_and_rebuilt(engine: Engine) -> None:
+    assert _claim(engine, "worker-1").acquired
+    _complete(engine, "worker-1")
+    with session_scope(engine) as session:
+        assert not invalidate_artifact(session, KEY, "adapters/other", "gone")  # not its path
+        assert invalidate_artifact(session, KEY, "adapters/abc", "files missing")
+        assert not invalidate_artifact(session, KEY, "adapters/abc", "files missing")  # once
+        assert get_artifact(session, KEY).error == "files missing"
+    rebuild = _claim(engine, "worker-2")
+    assert rebuild.acquired and rebuild.artifact.status is ArtifactStatus.TRAINING
+    assert not _claim(engine, "worker-1").acquired
