@@ -63,21 +63,30 @@ def right_padded(
     return PaddedBatch(ids.to(device), mask.to(device), positions.to(device)), labels.to(device)
 
 
-def last_logits(model: torch.nn.Module, batch: PaddedBatch) -> torch.Tensor:
+def last_logits(
+    model: torch.nn.Module, batch: PaddedBatch, **forward_kwargs: object
+) -> torch.Tensor:
     """Next-token logits after the last column of a left-padded batch: [B, V].
 
     Asks the model for the last position only (`logits_to_keep=1`) where it supports that, so no
-    [B, L, V] tensor is ever built.
+    [B, L, V] tensor is ever built. `forward_kwargs` go to the model as they are (a prefix cache
+    as `cache`, PEFT's per-row `adapter_names`).
     """
-    kwargs = {"logits_to_keep": 1} if _accepts_logits_to_keep(model) else {}
+    if not {"cache", "past_key_values"} & set(forward_kwargs):
+        forward_kwargs["use_cache"] = False
     output = model(
         input_ids=batch.input_ids,
         attention_mask=batch.attention_mask,
         position_ids=batch.position_ids,
-        use_cache=False,
-        **kwargs,
+        **last_position_only(model),
+        **forward_kwargs,
     )
     return output.logits[:, -1, :]
+
+
+def last_position_only(model: torch.nn.Module) -> dict[str, int]:
+    """The forward argument that limits logits to the last position, where the model has one."""
+    return {"logits_to_keep": 1} if _accepts_logits_to_keep(model) else {}
 
 
 def _accepts_logits_to_keep(model: torch.nn.Module) -> bool:

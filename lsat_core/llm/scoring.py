@@ -17,6 +17,15 @@ import torch
 from lsat_core.llm.adapters import Adapter
 from lsat_core.llm.backbone import Backbone
 from lsat_core.llm.batching import last_logits, left_padded, tokenize_prompts
+from lsat_core.llm.prefix_cache import (
+    MIN_PREFIX_TOKENS,
+    PrefixCache,
+    batch_cache,
+    cache_argument,
+    common_prefix_length,
+    compute_prefix,
+    suffix_batch,
+)
 
 ProgressCallback = Callable[[int, int], None]
 """progress(done, total): called after every batch."""
@@ -29,11 +38,19 @@ def score_prompts(
     *,
     batch_size: int = 64,
     progress: ProgressCallback | None = None,
+    prefix_cache: bool = True,
 ) -> np.ndarray:
     """P(Yes) for each prompt, in input order, with `adapter` (None: the untuned base model,
     the in-context baseline of SPEC section 5)."""
     with backbone.host.activated(adapter) as model:
-        return score_with_model(model, backbone, prompts, batch_size=batch_size, progress=progress)
+        return score_with_model(
+            model,
+            backbone,
+            prompts,
+            batch_size=batch_size,
+            progress=progress,
+            prefix_cache=prefix_cache,
+        )
 
 
 def score_with_model(
@@ -43,13 +60,34 @@ def score_with_model(
     *,
     batch_size: int = 64,
     progress: ProgressCallback | None = None,
+    prefix_cache: bool = True,
 ) -> np.ndarray:
     """P(Yes) for each prompt with `model` as it is configured (PEFT-wrapped or plain); used by
-    training to validate the adapter it is training. Returns float64 numpy, input order."""
+    training to validate the adapter it is training. Returns float64 numpy, input order.
+
+    `prefix_cache`: run the prompts' shared leading tokens once (see `prefix_cache`); the scores
+    equal the plain path's up to float rounding."""
+    sequences = tokenize_prompts(backbone.tokenizer, prompts)
+    return _score_rows(model, backbone, sequences, None, batch_size, progress, prefix_cache)[0]
+
+
+def _score_rows(
+    model: torch.nn.Module,
+    backbone: Backbone,
+    sequences: list[list[int]],
+    adapter_names: Sequence[str] | None,
+    batch_size: int,
+    progress: ProgressCallback | None,
+    use_prefix: bool,
+) -> np.ndarray:
+    """P(Yes) [A, n]: one row per PEFT adapter name (A = 1 with the model as configured).
+
+    Each forward holds `batch_size` rows: prompts x adapters, adapter-major."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    sequences = tokenize_prompts(backbone.tokenizer, prompts)
-    scores = np.empty(len(sequences), dtype=np.float64)
+    names: list[str | None] = [*adapter_names] if adapter_names is not None else [None]
+    per_batch = max(1, batch_size // len(names))
+    scores = np.empty((len(names), len(sequences)), dtype=np.float64)
     # Longest first: a batch that does not fit in memory fails at once, not at the end.
     order = np.argsort([-len(s) for s in sequences], kind="stable")
     answer_ids = torch.tensor(
@@ -59,13 +97,55 @@ def score_with_model(
     model.eval()
     try:
         with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                batch = left_padded([sequences[i] for i in rows], backbone.pad_id, backbone.device)
-                pair = last_logits(model, batch).index_select(1, answer_ids).float()  # [B, 2]
-                scores[rows] = torch.softmax(pair, dim=1)[:, 0].cpu().numpy()
+            batches = _Batches(model, backbone, sequences, names, use_prefix)
+            for start in range(0, len(order), per_batch):
+                rows = order[start : start + per_batch]
+                logits = batches.last_logits([sequences[i] for i in rows])  # [A * B, V]
+                pair = logits.index_select(1, answer_ids).float().view(len(names), len(rows), 2)
+                scores[:, rows] = torch.softmax(pair, dim=2)[..., 0].cpu().numpy()
                 if progress is not None:
-                    progress(min(start + batch_size, len(order)), len(order))
+                    progress(min(start + per_batch, len(order)), len(order))
     finally:
         model.train(was_training)
     return scores
+
+
+class _Batches:
+    """Next-token logits of batches of prompts, through the shared prefix's cache when the
+    prompts share enough tokens and the model supports it, through full sequences otherwise."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        backbone: Backbone,
+        sequences: Sequence[Sequence[int]],
+        names: list[str | None],
+        use_prefix: bool,
+    ) -> None:
+        self.model, self.backbone, self.names = model, backbone, names
+        self.prefix: PrefixCache | None = None
+        length = common_prefix_length(sequences) if use_prefix else 0
+        if length >= MIN_PREFIX_TOKENS:
+            self.prefix = compute_prefix(
+                model,
+                sequences[0][:length],
+                backbone.device,
+                rows=len(names),
+                **self._adapters(1),
+            )
+
+    def _adapters(self, repeats: int) -> dict[str, list[str]]:
+        if self.names == [None]:
+            return {}
+        return {"adapter_names": [name for name in self.names for _ in range(repeats) if name]}
+
+    def last_logits(self, sequences: list[Sequence[int]]) -> torch.Tensor:
+        rows = [seq for _ in self.names for seq in sequences]  # adapter-major
+        device, pad_id = self.backbone.device, self.backbone.pad_id
+        if self.prefix is None:
+            batch = left_padded(rows, pad_id, device)
+            return last_logits(self.model, batch, **self._adapters(len(sequences)))
+        length = self.prefix.length
+        batch = suffix_batch(length, [seq[length:] for seq in rows], pad_id, device)
+        cache = {cache_argument(self.model): batch_cache(self.prefix, len(sequences))}
+        return last_logits(self.model, batch, **cache, **self._adapters(len(sequences)))
