@@ -71,6 +71,9 @@ def stats(
         help="role=column for user, item, rating, timestamp and optionally title.",
     ),
     noun: str = typer.Option("item", "--noun", help="What an item is in prompts (--file)."),
+    encoding: str = typer.Option(
+        "utf-8", "--encoding", help="Text encoding of a CSV/TSV --file (latin-1, cp1252...)."
+    ),
     periods: int = typer.Option(20, "--periods", help="Number of periods (--file)."),
     period_size: int | None = typer.Option(
         None, "--period-size", help="Samples per period, the latest kept (--file; default: all)."
@@ -84,10 +87,16 @@ def stats(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Per-period statistics of a stream (built and cached first when needed)."""
-    cache_dir = Settings.from_env().cache_dir
+    settings = Settings.from_env()
+    cache_dir = settings.cache_dir
     if file is not None and name is None:
         source = TabularSource(
-            file, ColumnMapping.parse(columns), file_format=file_format, noun=noun
+            file,
+            ColumnMapping.parse(columns),
+            file_format=file_format,
+            noun=noun,
+            encoding=encoding,
+            max_bytes=settings.limits.max_data_file_mb * 2**20,
         )
         config = _file_config(periods, period_size, time_range, tz_offset)
         stream = get_or_build_stream(source, config, cache_dir, _progress())

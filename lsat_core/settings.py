@@ -40,6 +40,9 @@ class WorkLimits:
     max_updates: int = 200
     """LSAT_MAX_UPDATES: strategies x update periods of one submission (ten strategies over the
     19 updates of a 20-period stream fit)."""
+    max_data_file_mb: int = 256
+    """LSAT_MAX_DATA_FILE_MB: a user's own ratings file (`lsat data stats --file`); building its
+    stream holds about 24 times its size in memory (`lsat_core.data.sources.tabular`)."""
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -111,3 +111,73 @@ def test_errors_are_one_line_with_exit_code_2(
     lines = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and lines[0].startswith(message.format(**fill)), err
     assert not (tmp_path / "data" / "cache" / "streams").exists()
+
+
+@pytest.fixture
+def latin1_csv(tmp_path):
+    """Titles with accents written in Latin-1, as older exports are."""
+    path = tmp_path / "latin1.csv"
+    lines = ["uid,iid,stars,when,name"]
+    for user in range(3):
+        lines += [f"u{user},i{k},{1 + k % 5},{1000 + k},Café {k}" for k in range(20)]
+    path.write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    return path
+
+
+def folder(tmp, latin1):
+    (tmp / "folder.csv").mkdir()
+    return tmp / "folder.csv"
+
+
+def empty_file(tmp, latin1):
+    (tmp / "empty.csv").write_bytes(b"")
+    return tmp / "empty.csv"
+
+
+@pytest.mark.parametrize(
+    ("make", "extra", "message"),
+    [
+        (
+            lambda tmp, latin1: latin1,
+            [],
+            # 24 bytes of header, then "u0,i0,1,1000,Caf" (16 bytes) before the first é
+            "error: {file}: not valid utf-8: byte 0xe9 at offset 40 (line 2); give the file's "
+            "encoding (--encoding, e.g. latin-1 or cp1252)",
+        ),
+        (lambda tmp, latin1: latin1, ["--encoding", "klingon"], "error: encoding: unknown"),
+        (folder, [], "error: {file}: a folder, not a data file"),
+        (empty_file, [], "error: {file}: the file is empty"),
+    ],
+    ids=["not utf-8", "unknown encoding", "a folder", "empty"],
+)
+def test_bad_files_are_one_line_naming_the_file(
+    lsat, monkeypatch, capsys, tmp_path, latin1_csv, make, extra, message
+):
+    file = make(tmp_path, latin1_csv)
+    args = ["data", "stats", "--file", str(file), "--columns", COLUMNS, "--periods", "3", *extra]
+    code, err = run_main(lsat, monkeypatch, capsys, *args)
+    assert code == 2
+    (line,) = [line for line in err.splitlines() if line.startswith("error:")]
+    assert line.startswith(message.format(file=file)), line
+    assert not (tmp_path / "data" / "cache" / "streams").exists()
+
+
+def test_the_encoding_option_reads_a_latin1_file(lsat, latin1_csv):
+    args = ["data", "stats", "--file", str(latin1_csv), "--columns", COLUMNS, "--periods", "3"]
+    result = CliRunner().invoke(lsat, [*args, "--encoding", "latin-1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total_samples"] == 30
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
+    lsat, monkeypatch, capsys, tmp_path
+):
+    """The limit is checked on the file's size: a 1 GB file fails at once (not after minutes of
+    parsing or an out-of-memory kill); a 2 MiB file under a 1 MiB limit shows it."""
+    monkeypatch.setenv("LSAT_MAX_DATA_FILE_MB", "1")
+    path = tmp_path / "big.csv"
+    path.write_text("user,item,rating,timestamp\n" + "u,i,4,1000\n" * 200_000)
+    code, err = run_main(lsat, monkeypatch, capsys, "data", "stats", "--file", str(path))
+    assert code == 2
+    assert f"error: {path}: 2 MiB is over the limit of 1 MiB for a ratings file" in err
+    assert "(LSAT_MAX_DATA_FILE_MB;" in err

@@ -5,6 +5,7 @@ can act on (one line naming the file, the column, the value and its line).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import hashlib
@@ -65,6 +66,8 @@ class RatingsSource(Protocol):
 
 def require_file(path: Path, what: str = "data file") -> Path:
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"a folder, not a {what}", where=path)
     if not path.is_file():
         raise InputError(f"{what} not found", where=path)
     return path
@@ -135,6 +138,10 @@ def parse_timestamps(
     return parsed.dt.as_unit("s").astype("int64").to_numpy()
 
 
+SECONDS_RANGE = (pd.Timestamp.min.value // 10**9 + 1, pd.Timestamp.max.value // 10**9)
+"""Unix seconds that pandas can show as dates (1677..2262); milliseconds of today fall outside."""
+
+
 def whole_seconds(
     values: np.ndarray, raw: pd.Series, where: str | Path, column: str, line_of_row: int | None
 ) -> np.ndarray:
@@ -143,6 +150,17 @@ def whole_seconds(
     if len(fractional):
         raise bad_value_error(
             where, column, raw, int(fractional[0]), "whole Unix seconds", line_of_row
+        )
+    low, high = SECONDS_RANGE
+    outside = np.flatnonzero((values < low) | (values > high))
+    if len(outside):
+        raise bad_value_error(
+            where,
+            column,
+            raw,
+            int(outside[0]),
+            "Unix seconds of the years 1677..2262 (milliseconds? divide by 1000)",
+            line_of_row,
         )
     return values.astype(np.int64)
 
@@ -155,6 +173,7 @@ def read_ratings_text(
     columns: dict[str, str],
     names: list[str] | None = None,
     quoting: int = csv.QUOTE_NONE,
+    encoding: str = "utf-8",
 ) -> pd.DataFrame:
     """Read user, item, rating, timestamp from a delimited text file, quoting off.
 
@@ -164,7 +183,7 @@ def read_ratings_text(
     """
     header = names is None
     line_of_row = 2 if header else 1
-    available = names if names is not None else _header(source, where, sep, quoting)
+    available = names if names is not None else _header(source, where, sep, quoting, encoding)
     missing = [f"{name!r} (for {role})" for role, name in columns.items() if name not in available]
     if missing:
         raise InputError(
@@ -179,6 +198,7 @@ def read_ratings_text(
         quoting=quoting,
         names=names,
         usecols=list(columns.values()),
+        encoding=encoding,
     )
     dtypes = {columns["user"]: "str", columns["item"]: "str"}
     try:
@@ -209,8 +229,13 @@ def read_ratings_text(
     return ratings_frame(frame[columns["user"]], frame[columns["item"]], rating, timestamp)
 
 
-def _header(source: Path | io.StringIO, where: str | Path, sep: str, quoting: int) -> list[str]:
-    return list(read_text_table(source, where=where, sep=sep, quoting=quoting, nrows=0).columns)
+def _header(
+    source: Path | io.StringIO, where: str | Path, sep: str, quoting: int, encoding: str
+) -> list[str]:
+    table = read_text_table(
+        source, where=where, sep=sep, quoting=quoting, nrows=0, encoding=encoding
+    )
+    return list(table.columns)
 
 
 def read_text_table(
@@ -232,9 +257,46 @@ def read_text_table(
         return pd.read_csv(source, quoting=quoting, keep_default_na=False, engine="c", **kwargs)
     except FileNotFoundError as exc:
         raise InputError("data file not found", where=place) from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except pd.errors.EmptyDataError as exc:
+        raise InputError("the file is empty (not even a header line)", where=place) from exc
+    except UnicodeDecodeError as exc:
+        encoding = kwargs.get("encoding") or "utf-8"
+        if not isinstance(source, Path):
+            raise InputError(f"not valid {encoding} ({exc.reason})", where=place) from exc
+        raise InputError(undecodable(source, encoding), where=place) from exc
+    except pd.errors.ParserError as exc:
         message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot parse: {message}", where=place) from exc
+
+
+def undecodable(path: Path, encoding: str, chunk_bytes: int = 1 << 20) -> str:
+    """Where `path` stops being valid `encoding`, for a message (pandas' own message counts from
+    the start of one of its buffers). Reads the file in chunks: memory stays bounded."""
+    decode = codecs.getdecoder(encoding)
+    offset, lines, pending = 0, 1, b""
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(chunk_bytes)
+            data, final = pending + chunk, not chunk
+            try:
+                decode(data, "strict")
+                pending = b""
+            except UnicodeDecodeError as exc:
+                if not final and exc.end == len(data):  # a character cut by the chunk's end
+                    pending = data[exc.start :]
+                else:
+                    at = offset + exc.start
+                    line = lines + data[: exc.start].count(b"\n")
+                    return (
+                        f"not valid {encoding}: byte 0x{data[exc.start]:02x} at offset {at:,} "
+                        f"(line {line}); give the file's encoding (--encoding, e.g. latin-1 "
+                        "or cp1252)"
+                    )
+            consumed = len(data) - len(pending)
+            lines += data[:consumed].count(b"\n")
+            offset += consumed
+            if final:
+                return f"not valid {encoding}"
 
 
 def ratings_frame(
