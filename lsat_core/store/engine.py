@@ -31,8 +31,13 @@ def parse_database_url(database_url: str) -> URL:
     """The URL, or a ConfigError naming it when it is malformed or not a supported backend."""
     try:
         url = make_url(database_url)
-    except ArgumentError as exc:
-        raise ConfigError(f"not a database URL: {database_url!r}", where="database_url") from exc
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        # Not echoed: an unparsable URL cannot be masked and may hold a password.
+        raise ConfigError(
+            "not a database URL (e.g. sqlite:////path/lsat.db or "
+            "postgresql+psycopg://user:password@host:5432/lsat)",
+            where="database_url",
+        ) from exc
     if url.get_backend_name() not in SUPPORTED_BACKENDS:
         raise ConfigError(
             f"unsupported database {url.get_backend_name()!r} in "

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from lsat_core.errors import ConfigError
 from lsat_core.settings import Settings, redact_url
+from lsat_core.store.engine import make_engine
 
 
 @pytest.mark.parametrize(
@@ -42,3 +44,16 @@ def test_the_repr_of_settings_shows_no_password(
     assert "secret" not in shown
     assert "postgresql+psycopg://lsat:***@db/lsat" in shown
     assert str(settings) == shown
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        " postgresql+psycopg://lsat:hunter2@db/lsat",  # a stray space: not parsable
+        "postgresql+psycopg://lsat:hunter2@db:port/lsat",  # not a port number
+    ],
+)
+def test_an_unparsable_database_url_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(ConfigError, match="not a database URL") as caught:
+        make_engine(url)
+    assert "hunter2" not in str(caught.value)
