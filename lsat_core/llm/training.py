@@ -50,6 +50,10 @@ class TrainingCost:
     device: str
     dropped_too_long: int
     """Training samples longer than cutoff_len, not trained on."""
+    padding_tokens: int = 0
+    """Padding positions fed forward in training (micro-batches cut from length-sorted steps)."""
+    padding_saved: int = 0
+    """Padding positions that cutting each step's samples in shuffled order would have added."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,6 +135,8 @@ def train_adapter(
         wall_seconds=time.perf_counter() - started,
         device=_device_name(backbone.device),
         dropped_too_long=examples.dropped,
+        padding_tokens=loop.padding,
+        padding_saved=loop.padding_saved,
     )
     return TrainedAdapter(
         adapter=adapter,
@@ -257,6 +263,8 @@ class _Loop:
         self.steps_done = 0
         self.samples = 0
         self.tokens = 0
+        self.padding = 0
+        self.padding_saved = 0
         # bf16 autocast on CUDA (the reference uses fp16 mixed precision); fp32 elsewhere.
         use_autocast = backbone.device.type == "cuda" and backbone.dtype == torch.bfloat16
         self.autocast = (
@@ -266,9 +274,14 @@ class _Loop:
     def step(self, indices: np.ndarray) -> int:
         """One optimizer step on `indices`; returns the number of steps done."""
         self.model.train()
+        lengths = [len(seq) for seq in self.examples.sequences]
         micro = self.config.micro_batch_size
-        groups = [indices[i : i + micro] for i in range(0, len(indices), micro)]
-        # Normalise by the whole step's loss items, as the Trainer does under accumulation.
+        groups = micro_batches(indices, lengths, micro)
+        padding = _padding(groups, lengths)
+        self.padding += padding
+        self.padding_saved += _padding(micro_batches(indices, None, micro), lengths) - padding
+        # Normalise by the whole step's loss items, as the Trainer does under accumulation: the
+        # step's gradient is then the same however its samples are grouped.
         items = [self._loss_items(g) for g in groups]
         total_items = sum(items)
         for group, group_items in zip(groups, items, strict=True):
@@ -306,6 +319,20 @@ class _Loop:
         self.tokens += batch.tokens
         targets = torch.tensor([self.examples.targets[i] for i in group], device=device)
         return torch.nn.functional.cross_entropy(last_logits(self.model, batch).float(), targets)
+
+
+def micro_batches(
+    indices: np.ndarray, lengths: Sequence[int] | None, micro: int
+) -> list[np.ndarray]:
+    """One step's samples cut into micro-batches, longest first when `lengths` are given, so each
+    micro-batch pads to a near length (None: in the order given)."""
+    if lengths is not None:
+        indices = indices[np.argsort([-lengths[i] for i in indices], kind="stable")]
+    return [indices[i : i + micro] for i in range(0, len(indices), micro)]
+
+
+def _padding(groups: list[np.ndarray], lengths: Sequence[int]) -> int:
+    return sum(len(g) * max(lengths[i] for i in g) - sum(lengths[i] for i in g) for g in groups)
 
 
 def _binary_labels(labels: Sequence[int] | np.ndarray, n: int, where: str) -> np.ndarray:

@@ -8,6 +8,7 @@ import torch
 
 from lsat_core.errors import ConfigError, InputError
 from lsat_core.evaluation.metrics import auc_with_ci
+from lsat_core.llm import training
 from lsat_core.llm.adapters import LoraShape
 from lsat_core.llm.backbone import Backbone
 from lsat_core.llm.scoring import score_prompts
@@ -151,3 +152,36 @@ def test_gradient_checkpointing_trains_the_same_adapter(tiny_backbone: Backbone,
     for key, value in plain.adapter.weights.items():
         torch.testing.assert_close(checkpointed.adapter.weights[key], value)
     assert any(v.abs().sum() > 0 for k, v in plain.adapter.weights.items() if "lora_B" in k)
+
+
+@pytest.mark.parametrize("loss", ["whole", "answer"])
+def test_length_sorted_micro_batches_give_the_same_step_with_less_padding(
+    tiny_backbone: Backbone, planted, monkeypatch: pytest.MonkeyPatch, loss: str
+) -> None:
+    """The step's loss is normalised by all its loss items, so grouping its samples by length
+    changes the padding, not the update."""
+    (train_p, train_y), (val_p, val_y) = planted["train"], planted["val"]
+    config = dataclasses.replace(
+        FAST, loss=loss, micro_batch_size=8, accumulation_steps=4, max_steps=1, dropout=0.0
+    )
+    run = lambda: train_adapter(tiny_backbone, train_p[:32], train_y[:32], val_p, val_y, config)  # noqa: E731
+    grouped = run()
+    as_drawn = training.micro_batches
+    monkeypatch.setattr(training, "micro_batches", lambda idx, _, micro: as_drawn(idx, None, micro))
+    shuffled = run()
+    for key, value in shuffled.adapter.weights.items():
+        torch.testing.assert_close(grouped.adapter.weights[key], value)
+    assert any(v.abs().sum() > 0 for k, v in grouped.adapter.weights.items() if "lora_B" in k)
+    assert shuffled.cost.padding_saved == 0
+    assert grouped.cost.padding_saved == shuffled.cost.padding_tokens - grouped.cost.padding_tokens
+    assert grouped.cost.padding_tokens < shuffled.cost.padding_tokens / 2
+
+
+def test_micro_batches_are_cut_longest_first() -> None:
+    lengths = [5, 9, 7, 9, 1]
+    groups = training.micro_batches(np.array([4, 0, 1, 2, 3]), lengths, 2)
+    assert [g.tolist() for g in groups] == [[1, 3], [2, 0], [4]]
+    assert [g.tolist() for g in training.micro_batches(np.array([4, 0, 1]), None, 2)] == [
+        [4, 0],
+        [1],
+    ]
