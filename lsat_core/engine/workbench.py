@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,14 @@ from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.families import ModelFamily, Progress, TrainingOutcome
 from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.engine.sample_sets import SampleSet, period_part, union
-from lsat_core.errors import LsatError
-from lsat_core.store.artifacts import claim_artifact, complete_artifact, fail_artifact
+from lsat_core.errors import InputError, LsatError
+from lsat_core.store.artifacts import (
+    ArtifactClaim,
+    claim_artifact,
+    complete_artifact,
+    fail_artifact,
+    invalidate_artifact,
+)
 from lsat_core.store.engine import session_scope
 from lsat_core.store.models import ArtifactStatus
 
@@ -94,9 +100,16 @@ class Workbench:
             return self._models[key]
         parent = self.model(spec.parent) if spec.parent is not None else None
         family = self.family(spec.family)
-        directory = self.models_dir / key
+        trained = self._load(spec, key, family)
+        if trained is None:
+            trained = self._train(spec, key, family, parent, self.models_dir / key)
+        # Later calls (a task delivered again to this worker) did not train it.
+        self._models[key] = replace(trained, trained_now=False)
+        return trained
+
+    def _claim(self, spec: ModelSpec, key: str, family: ModelFamily) -> ArtifactClaim:
         with session_scope(self.engine) as session:
-            claim = claim_artifact(
+            return claim_artifact(
                 session,
                 key,
                 self.owner,
@@ -104,21 +117,36 @@ class Workbench:
                 config={"spec": spec.label(), **_json_safe(family.key_config(spec))},
                 stale_after=STALE_CLAIM,
             )
-            status, metrics, path = (
-                claim.artifact.status,
-                claim.artifact.metrics,
-                claim.artifact.path,
-            )
-        if not claim.acquired:
-            if status != ArtifactStatus.READY:
-                raise ModelBusyError(f"model {key} is being trained by {claim.artifact.claimed_by}")
-            if not path or not Path(path).exists():
-                raise LsatError(f"model {key} is recorded as ready but {path} is missing")
-            trained = TrainedModel(spec, key, family.load(Path(path)), metrics or {}, False)
-        else:
-            trained = self._train(spec, key, family, parent, directory)
-        self._models[key] = trained
-        return trained
+
+    def _load(self, spec: ModelSpec, key: str, family: ModelFamily) -> TrainedModel | None:
+        """The stored model of `spec`, or None when this owner holds its claim and must train it.
+
+        A model recorded as ready whose files are missing or unreadable (a data folder restored
+        without them, a deleted file) is marked failed in the store and claimed again, so it is
+        retrained once instead of failing every run that needs it.
+        """
+        claim = self._claim(spec, key, family)
+        if claim.acquired:
+            return None
+        artifact = claim.artifact
+        if artifact.status != ArtifactStatus.READY:
+            raise ModelBusyError(f"model {key} is being trained by {artifact.claimed_by}")
+        try:
+            if not artifact.path:
+                raise InputError("no path recorded", where=f"model {key}")
+            model = family.load(Path(artifact.path))
+        except (OSError, InputError) as exc:
+            with session_scope(self.engine) as session:
+                invalidate_artifact(
+                    session,
+                    key,
+                    artifact.path,
+                    f"stored files unusable: {type(exc).__name__}: {exc}",
+                )
+            if self._claim(spec, key, family).acquired:
+                return None
+            raise ModelBusyError(f"model {key}: files unusable, another owner claimed it") from exc
+        return TrainedModel(spec, key, model, artifact.metrics or {}, False)
 
     def _train(
         self,

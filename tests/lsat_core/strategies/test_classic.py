@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -175,6 +176,30 @@ def test_a_stored_model_is_loaded_not_retrained(run_planted, tmp_path):
         assert again.bench.scores(spec, test) == pytest.approx(first.bench.scores(spec, test))
     with session_scope(again.engine) as session:
         assert set(session.scalars(select(Artifact.status))) == {ArtifactStatus.READY}
+
+
+def test_a_stored_model_whose_file_is_gone_is_retrained(run_planted, tmp_path):
+    settings = Settings.for_data_dir(tmp_path / "shared")
+    spec = ModelSpec("mf", FULL, 2)
+    first = run_planted(("mf:full_retrain",), settings=settings, update_periods=(2,))
+    with session_scope(first.engine) as session:
+        stored = session.scalars(
+            select(Artifact).where(Artifact.key == first.bench.model_key(spec))
+        )
+        before = stored.one()
+    directory = Path(before.path)
+    for file in directory.iterdir():
+        file.unlink()
+    again = run_planted(
+        ("mf:full_retrain",), settings=settings, protocol="fixed-target", update_periods=(2,)
+    )
+    assert not again.bench.model(spec).trained_now  # the retrained model, now from memory
+    with session_scope(again.engine) as session:
+        [artifact] = session.scalars(
+            select(Artifact).where(Artifact.key == again.bench.model_key(spec))
+        )
+    assert (artifact.status, artifact.error) == (ArtifactStatus.READY, None)
+    assert artifact.completed_at > before.completed_at and any(directory.iterdir())
 
 
 def test_families_follow_the_strategies(planted_case, make_config, tmp_path):
