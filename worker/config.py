@@ -33,6 +33,10 @@ long (kombu's `visibility_timeout`). It must exceed the longest task, or a task 
 delivered a second time; 6 hours matches the workbench's stale-claim period (STALE_CLAIM)."""
 
 
+UNACKED_MUTEX_SECONDS = 30
+"""Redis: how long the sweep for abandoned messages may hold its lock (kombu's default: 300)."""
+
+
 def broker_transport(broker_url: str, redelivery_seconds: int) -> tuple[str, dict[str, Any]]:
     """(the URL kombu takes, its transport options) for one of our broker URLs."""
     if broker_url.startswith(FILESYSTEM_SCHEME):
@@ -46,6 +50,10 @@ def broker_transport(broker_url: str, redelivery_seconds: int) -> tuple[str, dic
             # default scans only every 10th sweep of 10 s).
             "unacked_restore_interval": min(10, max(1, redelivery_seconds // 4)),
             "unacked_restore_throttle": 1,
+            # The sweep holds a mutex key in Redis for milliseconds, but a broker crash can
+            # persist it (append-only file) with kombu's 300 s expiry: every redelivery would
+            # then wait up to 5 minutes after the restart (tests/faults).
+            "unacked_mutex_expire": UNACKED_MUTEX_SECONDS,
         }
     return broker_url, {}
 
