@@ -1,4 +1,6 @@
-"""Fixtures of the worker unit tests: a migrated SQLite store and experiments in it."""
+"""Fixtures of the worker tests: a migrated SQLite store and experiments in it; the small
+comparison and its in-process reference (from tests/support/live_workers.py, which
+tests/faults shares)."""
 
 from __future__ import annotations
 
@@ -6,12 +8,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from live_workers import reference_results, tiny_config
 from sqlalchemy import Engine
 
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.runs import create_experiment, get_or_create_run
+
+__all__ = ["reference_results", "tiny_config"]
 
 
 @pytest.fixture
