@@ -9,7 +9,8 @@ touches the wrapper, so the base model is never run with a stale adapter switche
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import torch
@@ -20,22 +21,26 @@ from transformers import PreTrainedModel
 from lsat_core.errors import InputError
 from lsat_core.llm.adapters import Adapter, LoraShape
 
+BASE_MODEL = "__base__"
+"""PEFT's adapter name for rows of a mixed batch that run the base model."""
+
 
 class PeftHost:
     def __init__(self, base_model: PreTrainedModel) -> None:
         self._base = base_model
         self._peft: PeftModel | None = None
-        self._slots: dict[LoraShape, str] = {}
+        self._slots: dict[tuple[LoraShape, int], str] = {}
 
     @property
     def peft_model(self) -> PeftModel | None:
         """The wrapper, once a slot exists (None before any adapter was used)."""
         return self._peft
 
-    def slot(self, shape: LoraShape) -> str:
-        """The name of the slot for `shape`, injecting it on first use (fresh PEFT init)."""
-        if shape in self._slots:
-            return self._slots[shape]
+    def slot(self, shape: LoraShape, index: int = 0) -> str:
+        """The name of the slot for `shape`, injecting it on first use (fresh PEFT init). Slots
+        of `index` > 0 hold further adapters of one shape for mixed-adapter batches."""
+        if (shape, index) in self._slots:
+            return self._slots[(shape, index)]
         # Names without dots: PEFT keys modules by adapter name.
         name = f"slot{len(self._slots)}"
         if self._peft is None:
@@ -43,7 +48,7 @@ class PeftHost:
         else:
             self._peft.add_adapter(name, shape.lora_config())
         self._peft.eval()
-        self._slots[shape] = name
+        self._slots[(shape, index)] = name
         return name
 
     def _wrapper(self) -> PeftModel:
@@ -51,9 +56,9 @@ class PeftHost:
             raise RuntimeError("no adapter slot yet: call slot() first")
         return self._peft
 
-    def put(self, shape: LoraShape, weights: Mapping[str, torch.Tensor]) -> str:
-        """Copy `weights` into the slot of `shape` and make it the active one."""
-        name = self.slot(shape)
+    def put(self, shape: LoraShape, weights: Mapping[str, torch.Tensor], index: int = 0) -> str:
+        """Copy `weights` into the slot of `shape` (and `index`) and make it the active one."""
+        name = self.slot(shape, index)
         expected = set(get_peft_model_state_dict(self._wrapper(), adapter_name=name))
         if set(weights) != expected:
             unknown, missing = sorted(set(weights) - expected), sorted(expected - set(weights))
@@ -110,3 +115,20 @@ class PeftHost:
         else:
             with self._peft.disable_adapter():
                 yield self._peft
+
+    @contextmanager
+    def activated_many(
+        self, adapters: Sequence[Adapter | None]
+    ) -> Iterator[tuple[PeftModel, list[str]]]:
+        """The wrapper with every adapter loaded in a slot of its own, and the names that select
+        each per batch row (PEFT's `adapter_names`; its "__base__" for None, the untuned model)."""
+        names, seen = [], Counter[LoraShape]()
+        for adapter in adapters:
+            if adapter is None:
+                names.append(BASE_MODEL)
+                continue
+            names.append(self.put(adapter.shape, adapter.weights, seen[adapter.shape]))
+            seen[adapter.shape] += 1
+        if self._peft is None:  # only base-model rows: PEFT needs a wrapper to route them
+            self.slot(LoraShape())
+        yield self._wrapper(), names

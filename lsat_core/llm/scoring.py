@@ -53,6 +53,25 @@ def score_prompts(
         )
 
 
+def score_prompts_with_adapters(
+    backbone: Backbone,
+    prompts: Sequence[str],
+    adapters: Sequence[Adapter | None],
+    *,
+    batch_size: int = 64,
+    progress: ProgressCallback | None = None,
+    prefix_cache: bool = True,
+) -> np.ndarray:
+    """P(Yes) [len(adapters), len(prompts)]: row a as `score_prompts` with `adapters[a]` would
+    give it, all adapters run in the same forward passes (PEFT mixed-adapter batches), with the
+    shared prefix computed once per adapter. `batch_size` counts rows (prompts x adapters)."""
+    if not adapters:
+        return np.empty((0, len(prompts)), dtype=np.float64)
+    sequences = tokenize_prompts(backbone.tokenizer, prompts)
+    with backbone.host.activated_many(adapters) as (model, names):
+        return _score_rows(model, backbone, sequences, names, batch_size, progress, prefix_cache)
+
+
 def score_with_model(
     model: torch.nn.Module,
     backbone: Backbone,

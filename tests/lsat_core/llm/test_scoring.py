@@ -8,8 +8,9 @@ import torch
 from transformers import LlamaForCausalLM
 
 from lsat_core.data.prompts import build_prompt
+from lsat_core.llm.adapters import LoraShape
 from lsat_core.llm.backbone import Backbone
-from lsat_core.llm.scoring import score_prompts
+from lsat_core.llm.scoring import score_prompts, score_prompts_with_adapters
 
 PROMPTS = [
     build_prompt(["Yes Man (2008)"], ["No Way Out (1987)"], "No Country for Old Men", "movie"),
@@ -82,3 +83,27 @@ def test_progress_reports_every_batch(tiny_backbone: Backbone) -> None:
     calls: list[tuple[int, int]] = []
     score_prompts(tiny_backbone, PROMPTS, batch_size=2, progress=lambda d, t: calls.append((d, t)))
     assert calls == [(2, 5), (4, 5), (5, 5)]
+
+
+@pytest.mark.parametrize("prefix_cache", [True, False])
+@pytest.mark.parametrize("batch_size", [1, 64])
+def test_adapters_scored_together_score_as_each_alone(
+    tiny_backbone: Backbone, random_adapter, prefix_cache: bool, batch_size: int
+) -> None:
+    # Two adapters of one shape (two slots), one of another shape, and the untuned model.
+    adapters = [
+        random_adapter(seed=21),
+        random_adapter(seed=22),
+        None,
+        random_adapter(seed=23, shape=LoraShape(r=4)),
+    ]
+    together = score_prompts_with_adapters(
+        tiny_backbone, PROMPTS, adapters, batch_size=batch_size, prefix_cache=prefix_cache
+    )
+    assert together.shape == (len(adapters), len(PROMPTS))
+    for row, adapter in zip(together, adapters, strict=True):
+        alone = score_prompts(tiny_backbone, PROMPTS, adapter, prefix_cache=False)
+        np.testing.assert_allclose(row, alone, rtol=0, atol=1e-5)
+    assert np.abs(together[0] - together[1]).max() > 1e-3
+    base = score_prompts(tiny_backbone, PROMPTS)  # no slot is left switched on
+    np.testing.assert_allclose(base, together[2], rtol=0, atol=1e-5)
