@@ -29,6 +29,8 @@ FAST = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+FAST_FEW = settings(FAST, max_examples=30)
+"""Tests that build three streams an example."""
 HISTORY = 3
 PERIODS = 2
 
@@ -129,7 +131,7 @@ def test_a_history_holds_only_earlier_interactions_of_the_same_user(rows: list[R
     assert samples["timestamp"].is_monotonic_increasing
 
 
-@FAST
+@FAST_FEW
 @given(rows_strategy, st.randoms(use_true_random=False))
 def test_build_is_deterministic_and_ties_keep_file_order(
     rows: list[Row], rng: random.Random
