@@ -235,14 +235,34 @@ def peak_memory(device: torch.device) -> Iterator[dict[str, Any]]:
         found.update(kind="peak_rss", bytes=rss)
 
 
-def _window_rate(ends: list[float], per_step: int) -> dict[str, float]:
-    """Samples/s between the end of step 1 and the end of the last step."""
-    seconds = ends[-1] - ends[0]
+def _window_rate(ends: list[tuple[float, float]], per_step: int) -> dict[str, float]:
+    """Samples per wall and per CPU second between the end of step 1 and that of the last."""
+    samples = (len(ends) - 1) * per_step
+    seconds, cpu_seconds = (ends[-1][i] - ends[0][i] for i in (0, 1))
     return {
         "timed_steps": len(ends) - 1,
         "seconds": seconds,
-        "samples_per_s": (len(ends) - 1) * per_step / seconds,
+        "cpu_seconds": cpu_seconds,
+        "samples_per_s": samples / seconds,
+        "samples_per_cpu_s": samples / cpu_seconds,
     }
+
+
+@contextmanager
+def timed_call(device: torch.device, samples: int) -> Iterator[dict[str, float]]:
+    """Wall and CPU seconds of the block, and samples per each."""
+    found: dict[str, float] = {}
+    started = ref.stamp()
+    yield found
+    _sync(device)
+    ended = ref.stamp()
+    seconds, cpu_seconds = ended[0] - started[0], ended[1] - started[1]
+    found.update(
+        seconds=seconds,
+        cpu_seconds=cpu_seconds,
+        samples_per_s=samples / seconds,
+        samples_per_cpu_s=samples / cpu_seconds,
+    )
 
 
 def run_reference(backbone: Backbone, data: BenchData, sizes: Sizes) -> tuple[dict, Adapter]:
@@ -264,22 +284,17 @@ def run_reference(backbone: Backbone, data: BenchData, sizes: Sizes) -> tuple[di
     if backbone.device.type == "cuda":  # kernels chosen outside the timed call
         ref.score_reference(model, backbone.tokenizer, backbone.answers, score_rows[:8], settings)
     log(f"reference: scoring {len(score_rows)} prompts")
-    with peak_memory(backbone.device) as score_memory:
-        started = time.perf_counter()
+    with (
+        peak_memory(backbone.device) as score_memory,
+        timed_call(backbone.device, len(score_rows)) as score_time,
+    ):
         scores = ref.score_reference(
             model, backbone.tokenizer, backbone.answers, score_rows, settings
         )
-        _sync(backbone.device)
-        score_seconds = time.perf_counter() - started
     ref.remove_lora(model)
     result = {
         "train": {**_window_rate(ends, sizes.batch), "peak_memory": train_memory},
-        "score": {
-            "seconds": score_seconds,
-            "samples_per_s": len(score_rows) / score_seconds,
-            "batch_size": sizes.ref_eval_batch,
-            "peak_memory": score_memory,
-        },
+        "score": {**score_time, "batch_size": sizes.ref_eval_batch, "peak_memory": score_memory},
         "scores": scores,
     }
     return result, adapter
@@ -294,11 +309,11 @@ def run_ours(backbone: Backbone, data: BenchData, sizes: Sizes, adapter: Adapter
         eval_every=sizes.steps + 1,  # validated only after the last step, outside the window
         eval_batch_size=sizes.our_eval_batch,
     )
-    ends: list[float] = []
+    ends: list[tuple[float, float]] = []
 
     def step_done(step: int, total: int) -> None:
         _sync(backbone.device)
-        ends.append(time.perf_counter())
+        ends.append(ref.stamp())
 
     log(f"ours: training {sizes.steps} steps of {sizes.batch}")
     with peak_memory(backbone.device) as train_memory:
@@ -314,13 +329,13 @@ def run_ours(backbone: Backbone, data: BenchData, sizes: Sizes, adapter: Adapter
     if backbone.device.type == "cuda":
         score_prompts(backbone, data.score_prompts[:8], adapter, batch_size=sizes.our_eval_batch)
     log(f"ours: scoring {len(data.score_prompts)} prompts")
-    with peak_memory(backbone.device) as score_memory:
-        started = time.perf_counter()
+    with (
+        peak_memory(backbone.device) as score_memory,
+        timed_call(backbone.device, len(data.score_prompts)) as score_time,
+    ):
         scores = score_prompts(
             backbone, data.score_prompts, adapter, batch_size=sizes.our_eval_batch
         )
-        _sync(backbone.device)
-        score_seconds = time.perf_counter() - started
     window = _window_rate(ends, sizes.batch)
     return {
         "train": {
@@ -329,12 +344,7 @@ def run_ours(backbone: Backbone, data: BenchData, sizes: Sizes, adapter: Adapter
             "peak_memory": train_memory,
             "cost": asdict(trained.cost),
         },
-        "score": {
-            "seconds": score_seconds,
-            "samples_per_s": len(data.score_prompts) / score_seconds,
-            "batch_size": sizes.our_eval_batch,
-            "peak_memory": score_memory,
-        },
+        "score": {**score_time, "batch_size": sizes.our_eval_batch, "peak_memory": score_memory},
         "scores": scores,
     }
 
@@ -372,6 +382,10 @@ def bench_model(model_name: str, backbone: Backbone, data: BenchData, sizes: Siz
         part: ours[part]["samples_per_s"] / reference[part]["samples_per_s"]
         for part in ("train", "score")
     }
+    cpu_ratios = {
+        part: ours[part]["samples_per_cpu_s"] / reference[part]["samples_per_cpu_s"]
+        for part in ("train", "score")
+    }
     target = TARGETS.get((backbone.device.type, model_name))
     return {
         "model": model_name,
@@ -385,6 +399,7 @@ def bench_model(model_name: str, backbone: Backbone, data: BenchData, sizes: Siz
         "reference": reference,
         "ours": ours,
         "speedup": ratios,
+        "speedup_per_cpu_second": cpu_ratios,
         "targets": None
         if target is None
         else {
@@ -473,9 +488,9 @@ def versions() -> dict[str, str]:
 def default_sizes(device: torch.device, args: argparse.Namespace) -> Sizes:
     on_gpu = device.type == "cuda"
     return Sizes(
-        train_samples=args.train_samples or (128 * 12 if on_gpu else 12),
+        train_samples=args.train_samples or (128 * 12 if on_gpu else 8),
         score_samples=args.score_samples or (4096 if on_gpu else 8),
-        val_samples=64 if on_gpu else 8,
+        val_samples=64 if on_gpu else 4,
         micro_batch_size=args.micro_batch or (32 if on_gpu else 2),
         accumulation_steps=args.accumulation or (4 if on_gpu else 2),
         ref_eval_batch=ref.REFERENCE_EVAL_BATCH,
@@ -499,6 +514,10 @@ def report(result: dict, out: Callable[[str], None] = print) -> None:
                 t = m["targets"][part]
                 line += f" | target x{t['wanted']}: {'met' if t['met'] else 'MISSED'}"
             out(line)
+            out(
+                f"       per CPU second: reference {r['samples_per_cpu_s']:.3f}, ours "
+                f"{o['samples_per_cpu_s']:.3f} samples | x{m['speedup_per_cpu_second'][part]:.2f}"
+            )
             out(
                 f"       peak memory: reference {r['peak_memory']['bytes'] / 2**30:.2f} GiB, "
                 f"ours {o['peak_memory']['bytes'] / 2**30:.2f} GiB ({o['peak_memory']['kind']})"
@@ -547,6 +566,7 @@ def main(argv: list[str] | None = None) -> dict:
     sizes = default_sizes(device, args)
     log(f"sizes {sizes}; {torch.get_num_threads()} torch thread(s)")
     data = ml1m_data(cache_dir, sizes)
+    out = args.out or Path(__file__).resolve().parent / "results" / f"llm-{device.type}.json"
     result: dict[str, Any] = {"versions": versions(), "models": [], "notes": NOTES}
     for model_name in args.model or ["smollm2"]:
         log(f"loading {model_name}")
@@ -557,6 +577,7 @@ def main(argv: list[str] | None = None) -> dict:
             tokenizer_dir = ensure_converted("smollm2-135m", cache_dir)
             backbone = llama_shape_backbone(layers, args.device, tokenizer_dir)
         result["models"].append(bench_model(model_name, backbone, data, sizes))
+        _write(out, result)  # a later failure keeps what was measured
         del backbone
         _free(device)
     if args.latency:
@@ -569,9 +590,9 @@ def main(argv: list[str] | None = None) -> dict:
             strategies=("short_term", "fine_tune", "lsat_en") if on_gpu else ("short_term",),
             budget=SampleBudget(train_per_period=32, val_per_period=16, test_per_period=48)
             if on_gpu
-            else SampleBudget(train_per_period=4, val_per_period=8, test_per_period=8),
+            else SampleBudget(train_per_period=8, val_per_period=8, test_per_period=8),
             lora=LoraTrainConfig(
-                micro_batch_size=8 if on_gpu else 4,
+                micro_batch_size=8,
                 accumulation_steps=2 if on_gpu else 1,
                 epochs=1,
                 eval_every=2,
@@ -579,12 +600,15 @@ def main(argv: list[str] | None = None) -> dict:
             ),
             update_periods=(1, 2) if on_gpu else (1,),
         )
+    _write(out, result)
     report(result)
-    out = args.out or Path(__file__).resolve().parent / "results" / f"llm-{device.type}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1))
     log(f"wrote {out}")
     return result
+
+
+def _write(out: Path, result: dict) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
 
 
 NOTES = {

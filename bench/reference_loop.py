@@ -84,16 +84,21 @@ def load_lora_weights(model: PeftModel, weights: dict[str, torch.Tensor]) -> Non
     set_peft_model_state_dict(model, weights)
 
 
+def stamp() -> tuple[float, float]:
+    """Wall and process CPU seconds: on a shared machine the second is the steadier measure."""
+    return time.perf_counter(), time.process_time()
+
+
 class _StepClock(TrainerCallback):
-    """perf_counter at the end of every optimizer step (after the device has finished it)."""
+    """(wall, process CPU) seconds at the end of every optimizer step, once the device is done."""
 
     def __init__(self) -> None:
-        self.ends: list[float] = []
+        self.ends: list[tuple[float, float]] = []
 
     def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
         if torch.cuda.is_available():
             torch.cuda.synchronize()
-        self.ends.append(time.perf_counter())
+        self.ends.append(stamp())
 
 
 def _checkpointing_args(on: bool) -> dict[str, object]:
@@ -165,9 +170,9 @@ def train_reference(
     rows: list[dict[str, list[int]]],
     settings: ReferenceSettings,
     max_steps: int,
-) -> list[float]:
+) -> list[tuple[float, float]]:
     """Train with the reference's Trainer for `max_steps` optimizer steps; returns the
-    perf_counter at the end of each step."""
+    `stamp()` at the end of each step."""
     clock = _StepClock()
     with tempfile.TemporaryDirectory(prefix="reference-trainer-") as out_dir:
         trainer = _trainer(

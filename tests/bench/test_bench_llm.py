@@ -53,7 +53,7 @@ def test_reference_and_ours_report_every_figure_and_agree(bench, tiny_model_dir,
     for side in ("reference", "ours"):
         for part in ("train", "score"):
             figures = result[side][part]
-            for name in ("samples_per_s", "tokens_per_s", "seconds"):
+            for name in ("samples_per_s", "samples_per_cpu_s", "tokens_per_s", "seconds"):
                 assert figures[name] > 0 and math.isfinite(figures[name]), (side, part, name)
             assert figures["peak_memory"]["bytes"] > 0
         assert result[side]["train"]["timed_steps"] == 1  # step 1 is the warm-up
