@@ -60,11 +60,28 @@ def chart_with_csv(
     csv_download(data, name)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""Leading characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+
+
+def spreadsheet_safe_csv(data: pd.DataFrame) -> str:
+    """The frame as CSV in which no text cell can run as a spreadsheet formula: names typed by
+    users (experiments, runs, titles) start with a quote when they start like a formula.
+    Numbers are left alone: a negative number is data, not a formula."""
+    text_columns = data.select_dtypes(include=["object", "string"]).columns
+    safe = data.copy()
+    for column in text_columns:
+        safe[column] = data[column].map(
+            lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v
+        )
+    return safe.to_csv(index=False)
+
+
 def csv_download(data: pd.DataFrame, name: str) -> None:
     # The CSV is made when the button is clicked, not on every rerun of a live panel.
     st.download_button(
         "Download CSV",
-        data=lambda: data.to_csv(index=False),
+        data=lambda: spreadsheet_safe_csv(data),
         file_name=f"{name}.csv",
         mime="text/csv",
         on_click="ignore",
