@@ -308,7 +308,7 @@ def run_load(
         if time.perf_counter() >= next_round:
             next_round = time.perf_counter() + args.page_interval
             render_round(engine, ids, samples)
-            log(f"{done}/{len(ids)} finished; {_progress(engine, ids)}")
+            log(f"{done}/{len(ids)} finished; {_progress(engine)}")
         time.sleep(0.5)
     waited = time.perf_counter() - started
     drained = done == len(ids)
@@ -326,7 +326,7 @@ def _statuses(engine: Engine, ids: list[int]) -> dict[int, RunStatus]:
         return {row.id: row.status for row in rows}
 
 
-def _progress(engine: Engine, ids: list[int]) -> str:
+def _progress(engine: Engine) -> str:
     with session_scope(engine) as session:
         trained = session.scalar(
             select(func.count())
