@@ -8,7 +8,7 @@ from cli import experiment_options as opt
 from cli.progress import TaskBars
 from lsat_core.engine.options import DEFAULT_STRATEGIES, build_config
 from lsat_core.evaluation.protocols import EvalStep
-from lsat_core.settings import Settings
+from lsat_core.settings import Settings, redact_url
 
 
 def run(
@@ -53,7 +53,7 @@ def run(
     finally:
         bars.close()
     table, mean = summary(engine, prepared, config)
-    typer.echo(f"experiment {prepared.experiment_id} ({settings.database_url})")
+    typer.echo(f"experiment {prepared.experiment_id} ({redact_url(settings.database_url)})")
     columns = "update period t (tested on D_T)" if protocol == "fixed-target" else "tested period"
     typer.echo(f"AUC per strategy and item segment, by {columns}:")
     typer.echo(table.round(4).to_string())

@@ -26,7 +26,7 @@ import typer
 from cli import experiment_options as opt
 from lsat_core.engine.options import DEFAULT_STRATEGIES, build_config
 from lsat_core.errors import ConfigError, InputError
-from lsat_core.settings import Settings
+from lsat_core.settings import Settings, redact_url
 from worker.config import DEFAULT_REDELIVERY_SECONDS
 from worker.names import CPU_QUEUE, GPU_QUEUE, QUEUES
 
@@ -116,19 +116,30 @@ def up(
     queues: QueuesOption = None,
     concurrency: ConcurrencyOption = 1,
     port: Annotated[int, typer.Option(help="Port of the dashboard.")] = 8501,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address the dashboard listens on; beyond 127.0.0.1 set LSAT_DASHBOARD_PASSWORD "
+            "(without it the dashboard is read-only there)."
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Run a local worker and the dashboard together (Ctrl-C stops both)."""
     from lsat_core.store.migrate import upgrade
 
     settings = Settings.from_env()
     upgrade(settings.database_url)
-    typer.echo(f"store: {settings.database_url}\nbroker: {settings.broker_url}", err=True)
+    typer.echo(
+        f"store: {redact_url(settings.database_url)}\nbroker: {redact_url(settings.broker_url)}",
+        err=True,
+    )
     processes = [
         subprocess.Popen(worker_argv(parse_queues(queues), concurrency=concurrency)),
         subprocess.Popen(
             [
                 *(sys.executable, "-m", "streamlit", "run", str(dashboard_entry())),
-                *("--server.port", str(port), "--server.headless", "true"),
+                *("--server.port", str(port), "--server.address", host),
+                *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
             ]
         ),
     ]

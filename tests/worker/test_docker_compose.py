@@ -64,7 +64,12 @@ def test_every_process_reads_one_configuration_that_points_at_the_services(
         services["dashboard"]["environment"],
     )
     assert worker_env == dashboard_env
-    assert set(worker_env) == {"LSAT_BROKER_URL", "LSAT_DATABASE_URL", "LSAT_DATA_DIR"}
+    assert set(worker_env) == {
+        "LSAT_BROKER_URL",
+        "LSAT_DATABASE_URL",
+        "LSAT_DATA_DIR",
+        "LSAT_DASHBOARD_PASSWORD",
+    }
     settings = Settings.for_data_dir(
         Path(worker_env["LSAT_DATA_DIR"]),
         database_url=_defaults(worker_env["LSAT_DATABASE_URL"]),
