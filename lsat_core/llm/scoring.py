@@ -2,7 +2,9 @@
 
 The lean scorer of SPEC section 8: prompts are sorted by length and batched so padding is
 minimal, padded on the left so the answer position is the last column, and the model computes
-logits for that position only. The reference instead takes a full-vocabulary softmax at every
+logits for that position only. The tokens all prompts share (the instruction header) run once,
+through a KV cache (`prefix_cache`); several adapters can score the same prompts in one pass
+(PEFT mixed-adapter batches). The reference instead takes a full-vocabulary softmax at every
 position and then a softmax over the two *probabilities* (TianhaoShi2001/LSAT
 `utils.preprocess_logits_for_metrics`); we follow the SPEC: softmax over the two logits.
 """
@@ -104,9 +106,10 @@ def _score_rows(
     Each forward holds `batch_size` rows: prompts x adapters, adapter-major."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    names: list[str | None] = [*adapter_names] if adapter_names is not None else [None]
-    per_batch = max(1, batch_size // len(names))
-    scores = np.empty((len(names), len(sequences)), dtype=np.float64)
+    names = list(adapter_names) if adapter_names is not None else None
+    copies = len(names) if names is not None else 1
+    per_batch = max(1, batch_size // copies)
+    scores = np.empty((copies, len(sequences)), dtype=np.float64)
     # Longest first: a batch that does not fit in memory fails at once, not at the end.
     order = np.argsort([-len(s) for s in sequences], kind="stable")
     answer_ids = torch.tensor(
@@ -120,7 +123,7 @@ def _score_rows(
             for start in range(0, len(order), per_batch):
                 rows = order[start : start + per_batch]
                 logits = batches.last_logits([sequences[i] for i in rows])  # [A * B, V]
-                pair = logits.index_select(1, answer_ids).float().view(len(names), len(rows), 2)
+                pair = logits.index_select(1, answer_ids).float().view(copies, len(rows), 2)
                 scores[:, rows] = torch.softmax(pair, dim=2)[..., 0].cpu().numpy()
                 if progress is not None:
                     progress(min(start + per_batch, len(order)), len(order))
@@ -138,10 +141,11 @@ class _Batches:
         model: torch.nn.Module,
         backbone: Backbone,
         sequences: Sequence[Sequence[int]],
-        names: list[str | None],
+        names: list[str] | None,
         use_prefix: bool,
     ) -> None:
         self.model, self.backbone, self.names = model, backbone, names
+        self.copies = len(names) if names is not None else 1
         self.prefix: PrefixCache | None = None
         length = common_prefix_length(sequences) if use_prefix else 0
         if length >= MIN_PREFIX_TOKENS:
@@ -149,17 +153,17 @@ class _Batches:
                 model,
                 sequences[0][:length],
                 backbone.device,
-                rows=len(names),
+                rows=self.copies,
                 **self._adapters(1),
             )
 
     def _adapters(self, repeats: int) -> dict[str, list[str]]:
-        if self.names == [None]:
+        if self.names is None:
             return {}
-        return {"adapter_names": [name for name in self.names for _ in range(repeats) if name]}
+        return {"adapter_names": [name for name in self.names for _ in range(repeats)]}
 
     def last_logits(self, sequences: list[Sequence[int]]) -> torch.Tensor:
-        rows = [seq for _ in self.names for seq in sequences]  # adapter-major
+        rows = [seq for _ in range(self.copies) for seq in sequences]  # adapter-major
         device, pad_id = self.backbone.device, self.backbone.pad_id
         if self.prefix is None:
             batch = left_padded(rows, pad_id, device)
