@@ -9,6 +9,7 @@ crash finds what was already trained. Scores are kept in memory per (model, samp
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -144,6 +145,8 @@ class Workbench:
                     f"stored files unusable: {type(exc).__name__}: {exc}",
                 )
             if self._claim(spec, key, family).acquired:
+                # The leftovers go: a save keeps a folder whose metadata names the same content.
+                shutil.rmtree(artifact.path or "", ignore_errors=True)
                 return None
             raise ModelBusyError(f"model {key}: files unusable, another owner claimed it") from exc
         return TrainedModel(spec, key, model, artifact.metrics or {}, False)

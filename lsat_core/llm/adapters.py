@@ -83,7 +83,9 @@ def load_adapter(directory: Path) -> Adapter:
         weights = load_file(str(directory / WEIGHTS_FILE))
     except FileNotFoundError as exc:
         raise InputError(
-            f"not an adapter folder (missing {Path(exc.filename).name})", where=directory
+            # safetensors raises it without a filename
+            f"not an adapter folder (missing {Path(exc.filename or WEIGHTS_FILE).name})",
+            where=directory,
         ) from exc
     except (KeyError, ValueError, TypeError) as exc:
         raise InputError(f"unreadable adapter metadata ({exc})", where=meta_path) from exc
