@@ -60,6 +60,7 @@ def test_reference_and_ours_report_every_figure_and_agree(bench, tiny_model_dir,
     assert set(result["speedup"]) == {"train", "score"}
     assert result["targets"]["train"]["wanted"] == 1.5  # the CPU SmolLM2 targets
     assert isinstance(result["targets"]["score"]["met"], bool)
+    assert isinstance(result["targets"]["train"]["met_per_cpu_second"], bool)
     assert result["ours"]["train"]["cost"]["samples_trained"] == 8
     # Both scorers read the adapter the reference trained: P(Yes) equal, not just the ranking.
     ref_scores = np.array(result["reference_scores"])
