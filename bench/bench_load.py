@@ -2,7 +2,8 @@
 
     python bench/bench_load.py [--comparisons 20] [--workers 2] [--timeout 600]
         [--broker-url redis://127.0.0.1:6379/12] [--database-url URL | --sqlite]
-        [--backbone PATH] [--cache-from DIR] [--page-interval 5] [--out FILE.json]
+        [--backbone PATH] [--cache-from DIR] [--update-periods 1,2] [--page-interval 5]
+        [--out FILE.json] [--keep]
 
 Starts `--workers` real `celery worker` processes as `lsat worker` does (concurrency 1, one torch
 thread each) on a real Redis (its database number is flushed before and after: give one nobody
@@ -16,9 +17,9 @@ visitor opening the page on an experiment still running) and a rerun of it (a li
 Each comparison is made tiny: the default backbone is the tiny random LLaMA of the tests
 (tests/support/tiny_llm.py; SmolLM2-135M scores about one prompt a second on this CPU, so 20
 comparisons would take hours), 16 train / 16 validation / 24 test samples per period, updates
-at t = 1, 2 (m = 1). Comparison i alternates between fine_tune,lsat_en and full_retrain,lsat_ta
-with seed i // 2: distinct experiments, and the two of a seed share their LoRA adapters
-(full@1, short@1, short@2), as comparisons of one user would.
+at t = 1, 2 by default (m = 1). Comparison i alternates between fine_tune,lsat_en and
+full_retrain,lsat_ta with seed i // 2: distinct experiments, and the two of a seed share their
+LoRA adapters (full@1, short@1, short@2), as comparisons of one user would.
 
 Prints the submit time, the drain time (submission to the last experiment finished), the
 experiments' durations and statuses, the task throughput, duplicate checks in the store and the
@@ -80,7 +81,6 @@ TRIVIAL_PAGE = "import streamlit as st\nst.write('hello')"
 TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
 STRATEGY_SETS = ("fine_tune,lsat_en", "full_retrain,lsat_ta")
 CACHE_PARTS = ("wheels", "streams", "datasets")
-UPDATE_PERIODS = "1,2"
 PAGES = ("replay.py", "launch.py", "monitor.py", "compare.py", "cold_warm.py")
 PERCENTILE = 95
 NET = "net"
@@ -150,6 +150,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=Path(os.environ.get("LSAT_TEST_CACHE_DIR") or REPO_ROOT / ".test-cache"),
         help="cache with the ML-1M stream to link (default: the tests' cache)",
     )
+    parser.add_argument("--update-periods", default="1,2", help="t of the updates (m = 1)")
     parser.add_argument("--page-interval", type=float, default=5.0, help="seconds between rounds")
     parser.add_argument("--out", type=Path, help="write the measurements as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the data folder and worker logs")
@@ -245,7 +246,9 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
-def comparison_configs(count: int, backbone: str) -> list[tuple[str, dict[str, Any]]]:
+def comparison_configs(
+    count: int, backbone: str, update_periods: str
+) -> list[tuple[str, dict[str, Any]]]:
     """(name, config) of each comparison: alternating strategy sets, seed i // 2."""
     configs = []
     for index in range(count):
@@ -257,7 +260,7 @@ def comparison_configs(count: int, backbone: str) -> list[tuple[str, dict[str, A
             preset="quick",
             backbone=backbone,
             m=1,
-            update_periods=UPDATE_PERIODS,
+            update_periods=update_periods,
             train_samples=16,
             val_samples=16,
             test_samples=24,
@@ -283,7 +286,7 @@ class PageSamples:
 def run_load(
     args: argparse.Namespace, settings: Settings, engine: Engine, backbone: str
 ) -> dict[str, Any]:
-    configs = comparison_configs(args.comparisons, backbone)
+    configs = comparison_configs(args.comparisons, backbone, args.update_periods)
     # The pages read the store and data folder of the environment (lsat_core.settings).
     os.environ["LSAT_DATA_DIR"] = str(settings.data_dir)
     os.environ["LSAT_DATABASE_URL"] = settings.database_url
@@ -408,7 +411,7 @@ def summarise(
             for e in experiments
             if e.finished_at and e.started_at
         ]
-        checks = duplicate_checks(session)
+        checks = duplicate_checks(session, len(args.update_periods.split(",")))
         tasks = task_counts(session)
         run_count = session.scalar(select(func.count()).select_from(Run))
     drain = (max(finished) - submitted_at).total_seconds() if drained and finished else None
@@ -426,7 +429,7 @@ def summarise(
         "cpus": os.cpu_count(),
         "comparisons": args.comparisons,
         "strategy_sets": STRATEGY_SETS,
-        "update_periods": UPDATE_PERIODS,
+        "update_periods": args.update_periods,
         "backbone": "tiny random LLaMA" if args.backbone is None else str(args.backbone),
         "submit_seconds": submit_seconds,
         "drain_seconds": drain,
@@ -451,7 +454,7 @@ def summarise(
     }
 
 
-def duplicate_checks(session: Any) -> dict[str, int]:
+def duplicate_checks(session: Any, updates: int) -> dict[str, int]:
     """Counts that must all be 0: result cells stored twice, artifacts stored twice under one key,
     models trained more times than they were stored, runs missing a result of an update."""
     cell = (
@@ -477,7 +480,6 @@ def duplicate_checks(session: Any) -> dict[str, int]:
     trainings = session.scalar(
         select(func.count()).select_from(Event).where(Event.message.like("finished train %: best%"))
     )
-    updates = len(UPDATE_PERIODS.split(","))
     per_run = (
         select(PeriodResult.run_id, func.count().label("n"))
         .where(PeriodResult.role == "model", PeriodResult.segment == Segment.ALL)
