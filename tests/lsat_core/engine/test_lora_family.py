@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -13,6 +15,7 @@ from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
 from lsat_core.engine.presets import preset_config
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.llm.adapters import Adapter, LoraShape
+from lsat_core.llm.backbone import BackboneConfig
 from lsat_core.llm.training import TrainedAdapter, TrainingCost
 
 PREVIOUS = Adapter(LoraShape(), {"w.lora_A.weight": torch.zeros(8, 4)})
@@ -62,3 +65,24 @@ def test_fine_tuning_uses_its_own_patience(tmp_path):
     family = LoraFamily(config, _StubStream(), tmp_path)
     assert family.train_config(ModelSpec(LORA, FINE_TUNE, 2)).patience == 5
     assert family.train_config(ModelSpec(LORA, "full", 2)).patience == config.lora.patience == 10
+
+
+def test_models_scored_together_score_as_each_alone(tmp_path, tiny_model_dir) -> None:
+    config = dataclasses.replace(
+        preset_config("paper", ("lsat_en",)),
+        backbone=BackboneConfig(name_or_path=str(tiny_model_dir), device="cpu"),
+    )
+    family = LoraFamily(config, _StubStream(), tmp_path)
+    family.backbone.host.slot(LoraShape())
+    template = family.backbone.host.weights(LoraShape())
+    generator = torch.Generator().manual_seed(0)
+    weights = [
+        {k: 0.3 * torch.randn(v.shape, generator=generator) for k, v in template.items()}
+        for _ in range(2)
+    ]
+    long, short = (Adapter(LoraShape(), w) for w in weights)
+    samples = _samples("val")
+    together = family.score_many([long, short], samples)
+    alone = [family.score(long, samples), family.score(short, samples)]
+    torch.testing.assert_close(torch.from_numpy(together), torch.from_numpy(np.stack(alone)))
+    assert abs(together[0] - together[1]).max() > 1e-4
