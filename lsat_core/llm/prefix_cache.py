@@ -12,6 +12,9 @@ for that column only.
 Only models whose cache is a plain `DynamicCache` of full-attention layers qualify (sliding-window
 or recurrent layers keep a state that cannot be repeated this way); the others, and prompt sets
 sharing fewer than `MIN_PREFIX_TOKENS`, are scored by the plain path.
+
+LoRA training with the whole-sequence loss reuses the same pieces with gradients kept
+(`training._Loop`): the cached keys and values are then part of the autograd graph.
 """
 
 from __future__ import annotations
@@ -74,7 +77,12 @@ def compute_prefix(
         **last_position_only(model),
         **forward_kwargs,
     )
-    cache = getattr(output, argument, None)
+    layers = cache_layers(getattr(output, argument, None))
+    return None if layers is None else PrefixCache(length=len(prefix), layers=layers)
+
+
+def cache_layers(cache: object) -> tuple[tuple[torch.Tensor, torch.Tensor], ...] | None:
+    """Per layer (keys, values) of a plain full-attention `DynamicCache`; None for any other."""
     if not isinstance(cache, DynamicCache):
         return None
     layers = []
@@ -83,7 +91,7 @@ def compute_prefix(
         if type(layer) is not DynamicLayer or layer.keys is None or layer.values is None:
             return None
         layers.append((layer.keys, layer.values))
-    return PrefixCache(length=len(prefix), layers=tuple(layers))
+    return tuple(layers)
 
 
 def cache_argument(model: torch.nn.Module) -> str:
@@ -96,13 +104,21 @@ def cache_argument(model: torch.nn.Module) -> str:
 def batch_cache(prefix: PrefixCache, repeats: int) -> DynamicCache:
     """A fresh cache for a batch: each prefix row repeated `repeats` times (row-major, so rows
     ``[a * repeats, (a + 1) * repeats)`` see adapter row ``a``). Forward passes extend a cache in
-    place by concatenation, which copies, so `prefix` itself is never altered."""
+    place by concatenation, which copies, so `prefix` itself is never altered; a single row is
+    therefore only expanded (a view). Both keep autograd's graph: gradients from every row are
+    summed into the prefix's keys and values."""
     return DynamicCache(
         ddp_cache_data=[
-            (keys.repeat_interleave(repeats, dim=0), values.repeat_interleave(repeats, dim=0))
+            (_repeat_rows(keys, repeats), _repeat_rows(values, repeats))
             for keys, values in prefix.layers
         ]
     )
+
+
+def _repeat_rows(tensor: torch.Tensor, repeats: int) -> torch.Tensor:
+    if tensor.shape[0] == 1:
+        return tensor.expand(repeats, *tensor.shape[1:])
+    return tensor.repeat_interleave(repeats, dim=0)
 
 
 def suffix_batch(

@@ -28,6 +28,14 @@ from lsat_core.llm.adapters import Adapter
 from lsat_core.llm.backbone import Backbone
 from lsat_core.llm.batching import last_logits, left_padded, right_padded, tokenize_prompts
 from lsat_core.llm.configs import LoraShape, LoraTrainConfig
+from lsat_core.llm.prefix_cache import (
+    MIN_PREFIX_TOKENS,
+    PrefixCache,
+    batch_cache,
+    cache_argument,
+    cache_layers,
+    common_prefix_length,
+)
 from lsat_core.llm.scoring import ProgressCallback, score_with_model
 
 
@@ -43,7 +51,8 @@ class TrainingCost:
     samples_trained: int
     """Sample passes (a sample seen in two epochs counts twice)."""
     tokens_trained: int
-    """Non-padding tokens fed forward in training (validation excluded)."""
+    """Tokens of the samples trained on, padding and validation excluded (a shared header run
+    once per micro-batch through the prefix cache still counts once per sample)."""
     optimizer_steps: int
     wall_seconds: float
     """Whole call, validations included."""
@@ -240,7 +249,16 @@ class _BestSoFar:
 
 
 class _Loop:
-    """Optimizer steps over batches of example indices, each in micro-batches."""
+    """Optimizer steps over batches of example indices, each in micro-batches.
+
+    With the whole loss and `config.prefix_cache`, a micro-batch's shared leading tokens run once
+    (see `_prefix_loss`). This is exact because the adapter does not change within a step: every
+    sample's header goes through the same computation, so one copy's keys and values, expanded
+    over the micro-batch, give each sample what its own copy would, and autograd sums the
+    gradients that reach them from every row. LoRA dropout is the exception: one mask is drawn
+    for the header per micro-batch rather than per sample, so the header's dropout noise is
+    shared by the micro-batch's samples (the same expected gradient, correlated noise).
+    """
 
     def __init__(
         self,
@@ -265,6 +283,10 @@ class _Loop:
         self.tokens = 0
         self.padding = 0
         self.padding_saved = 0
+        # Activation checkpointing turns the model's cache off; the plain path serves it.
+        self.use_prefix = (
+            config.prefix_cache and config.loss == "whole" and not config.gradient_checkpointing
+        )
         # bf16 autocast on CUDA (the reference uses fp16 mixed precision); fp32 elsewhere.
         use_autocast = backbone.device.type == "cuda" and backbone.dtype == torch.bfloat16
         self.autocast = (
@@ -306,8 +328,13 @@ class _Loop:
         device, pad_id = self.backbone.device, self.backbone.pad_id
         self.samples += len(sequences)
         if self.config.loss == "whole":
+            self.tokens += sum(len(seq) for seq in sequences)
+            length = common_prefix_length(sequences) if self.use_prefix else 0
+            if len(sequences) > 1 and length >= MIN_PREFIX_TOKENS:
+                loss = self._prefix_loss(sequences, length)
+                if loss is not None:
+                    return loss
             batch, labels = right_padded(sequences, pad_id, device)
-            self.tokens += batch.tokens
             return self.model(
                 input_ids=batch.input_ids,
                 attention_mask=batch.attention_mask,
@@ -319,6 +346,47 @@ class _Loop:
         self.tokens += batch.tokens
         targets = torch.tensor([self.examples.targets[i] for i in group], device=device)
         return torch.nn.functional.cross_entropy(last_logits(self.model, batch).float(), targets)
+
+    def _prefix_loss(self, sequences: list[list[int]], length: int) -> torch.Tensor | None:
+        """The whole loss of `sequences`, whose first `length` tokens are the same, with those
+        tokens run once (batch 1, gradients kept) and the suffixes run on their expanded cache:
+        the mean over the same shifted labels as the plain path. None (and the plain path from
+        then on) where the model's cache is not a plain full-attention one."""
+        device, rows = self.backbone.device, len(sequences)
+        cross_entropy = torch.nn.functional.cross_entropy
+        header = torch.tensor([sequences[0][:length]], dtype=torch.long, device=device)
+        argument = cache_argument(self.model)
+        output = self.model(
+            input_ids=header, attention_mask=torch.ones_like(header), use_cache=True
+        )
+        layers = cache_layers(getattr(output, argument, None))
+        if layers is None:
+            self.use_prefix = False
+            return None
+        head_logits = output.logits[0].float()  # [P, V]
+        # Every sample has the header's P - 1 shifted labels: B times one copy's loss.
+        total = rows * cross_entropy(head_logits[:-1], header[0, 1:], reduction="sum")
+        # The header's last position predicts each sample's first own token.
+        firsts = torch.tensor([seq[length] for seq in sequences], device=device)
+        total = total + cross_entropy(head_logits[-1:].expand(rows, -1), firsts, reduction="sum")
+        batch, labels = right_padded(
+            [seq[length:] for seq in sequences], self.backbone.pad_id, device
+        )
+        prefix_mask = torch.ones((rows, length), dtype=batch.attention_mask.dtype, device=device)
+        logits = self.model(
+            input_ids=batch.input_ids,
+            attention_mask=torch.cat([prefix_mask, batch.attention_mask], dim=1),
+            position_ids=batch.position_ids + length,
+            use_cache=True,
+            **{argument: batch_cache(PrefixCache(length=length, layers=layers), rows)},
+        ).logits.float()  # [B, S, V]
+        total = total + cross_entropy(
+            logits[:, :-1].flatten(0, 1),
+            labels[:, 1:].flatten(),
+            ignore_index=-100,
+            reduction="sum",
+        )
+        return total / sum(len(seq) - 1 for seq in sequences)
 
 
 def micro_batches(
