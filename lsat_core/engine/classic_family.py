@@ -199,5 +199,9 @@ class ClassicFamily:
         with one_torch_thread():
             return model.score(samples.frame)
 
+    def score_many(self, models: list[ClassicRecommender], samples: SampleSet) -> np.ndarray:
+        # Small models: nothing to gain from batching them together.
+        return np.stack([self.score(model, samples) for model in models])
+
     def device(self) -> str:
         return DEVICE

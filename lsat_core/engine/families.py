@@ -73,4 +73,9 @@ class ModelFamily(Protocol):
 
     def score(self, model: Any, samples: SampleSet) -> np.ndarray: ...
 
+    def score_many(self, models: list[Any], samples: SampleSet) -> np.ndarray:
+        """[len(models), n]: row i as `score(models[i], samples)`, in one pass where the
+        family can batch several models together."""
+        ...
+
     def device(self) -> str: ...

@@ -185,6 +185,18 @@ class Workbench:
             self._scores[cache_key] = self.family(spec.family).score(trained.model, samples)
         return self._scores[cache_key]
 
+    def scores_together(self, specs: list[ModelSpec], samples: SampleSet) -> list[np.ndarray]:
+        """`scores` of several models on the same samples; those of one family not cached yet
+        are scored in one pass (LSAT-EN's two LoRA adapters: one mixed-adapter batch)."""
+        for family in {spec.family for spec in specs}:
+            trained = [self.model(spec) for spec in specs if spec.family == family]
+            missing = {t.key: t for t in trained if (t.key, samples.key) not in self._scores}
+            if len(missing) > 1:
+                rows = self.family(family).score_many([t.model for t in missing.values()], samples)
+                for key, row in zip(missing, rows, strict=True):
+                    self._scores[(key, samples.key)] = row
+        return [self.scores(spec, samples) for spec in specs]
+
     def seen_items(self, specs: list[ModelSpec]) -> frozenset[str]:
         """Items that are targets in any part these models were trained on (warm items)."""
         parts = {part for spec in specs for part in spec.seen_parts}

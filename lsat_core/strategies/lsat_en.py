@@ -17,7 +17,7 @@ from lsat_core.strategies.long_term import long_term_spec
 
 def ensemble(t: int, bench: Workbench, long: ModelSpec, short: ModelSpec) -> UpdatedModel:
     val = bench.samples(t, "val")
-    long_val, short_val = bench.scores(long, val), bench.scores(short, val)
+    long_val, short_val = bench.scores_together([long, short], val)
     started = time.perf_counter()
     curve = search_coefficient(val.labels, lambda a: ensemble_scores(long_val, short_val, a))
     alpha = curve.best_coefficient
@@ -25,9 +25,7 @@ def ensemble(t: int, bench: Workbench, long: ModelSpec, short: ModelSpec) -> Upd
         t,
         bench,
         {"long": long, "short": short},
-        lambda samples: ensemble_scores(
-            bench.scores(long, samples), bench.scores(short, samples), alpha
-        ),
+        lambda samples: ensemble_scores(*bench.scores_together([long, short], samples), alpha),
         extra_seconds=time.perf_counter() - started,
         coefficient=alpha,
         curve=curve,

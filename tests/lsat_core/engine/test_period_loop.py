@@ -96,3 +96,37 @@ def test_rerun_finds_stored_models_and_duplicates_nothing(settings, tiny_config)
         assert session.scalar(select(func.count()).select_from(PeriodResult)) == rows
     after = _results(engine, second)
     assert after["auc"].tolist() == pytest.approx(before["auc"].tolist(), nan_ok=True)
+
+
+def test_lsat_en_scores_its_two_adapters_in_one_pass_as_each_alone(
+    settings, tiny_config, monkeypatch
+):
+    from lsat_core.engine.lora_family import LoraFamily
+
+    passes = []
+    score_many = LoraFamily.score_many
+
+    def counted(self, models, samples):
+        passes.append(len(models))
+        return score_many(self, models, samples)
+
+    monkeypatch.setattr(LoraFamily, "score_many", counted)
+    # Two experiments, two workbenches: the parts alone are scored afresh (the models are
+    # found in the store), not read from the first experiment's score cache.
+    together = _results(*run_experiment(tiny_config(("lsat_en",)), settings, name="en"))
+    # Per update: val_t, then the tested period, each in one pass over both adapters.
+    assert passes == [2] * 4
+    alone = _results(
+        *run_experiment(tiny_config(("long_term", "short_term")), settings, name="parts")
+    )
+    assert passes == [2] * 4
+
+    def auc(frame, strategy, role, t):
+        rows = frame[frame["segment"] == "all"].set_index(["strategy", "role", "train_period"])
+        return rows.loc[(strategy, role, t), "auc"]
+
+    for part, strategy in (("long", "long_term"), ("short", "short_term")):
+        for t in (2, 3):
+            assert auc(together, "lsat_en", part, t) == pytest.approx(
+                auc(alone, strategy, "model", t), abs=1e-9
+            )
