@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FULL, LORA, SHORT, ModelSpec
 from lsat_core.engine.workbench import Workbench
@@ -25,11 +27,16 @@ def ensemble(t: int, bench: Workbench, long: ModelSpec, short: ModelSpec) -> Upd
         t,
         bench,
         {"long": long, "short": short},
-        lambda samples: ensemble_scores(*bench.scores_together([long, short], samples), alpha),
+        lambda samples: _mixed(bench.scores_together([long, short], samples), alpha),
         extra_seconds=time.perf_counter() - started,
         coefficient=alpha,
         curve=curve,
     )
+
+
+def _mixed(parts: list[np.ndarray], alpha: float) -> np.ndarray:
+    long, short = parts
+    return ensemble_scores(long, short, alpha)
 
 
 class LsatEn:
