@@ -137,7 +137,7 @@ class LoraTrainConfig:
     weight_decay: float = 0.0
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass (what the reference does for LLaMA-7B)."""
-    prefix_cache: bool = False
+    prefix_cache: bool = True
     """Whole loss without checkpointing: the leading tokens a micro-batch's samples share (the
     instruction header) run forward once per micro-batch, through a KV cache. The update equals
     the plain one up to float rounding, except that LoRA dropout draws one mask for the shared
