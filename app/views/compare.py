@@ -72,10 +72,12 @@ def _cost_section(summary: pd.DataFrame, costs: pd.DataFrame, experiment_id: int
 
 
 def _curves_section(curves: pd.DataFrame, runs: pd.DataFrame) -> None:
-    if curves.empty:
+    # The curves and the results are read separately: while workers write, a run may have its
+    # curve before its results reach this page.
+    runs = runs[runs["run_id"].isin(curves["run_id"])].set_index("run_id")
+    if runs.empty:
         st.caption("No run of this experiment stores validation curves (LSAT-EN and LSAT-TA do).")
         return
-    runs = runs[runs["run_id"].isin(curves["run_id"])].set_index("run_id")
     run_id = select_id("Run", runs["label"].to_dict(), "run")
     name = COEFFICIENT_NAMES.get(runs.loc[run_id, "strategy"], "coefficient")
     data = analysis.coefficient_curves(curves[curves["run_id"] == run_id])

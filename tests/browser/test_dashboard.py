@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,9 +51,13 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory, ml1m_cache: Path) -> Iterator[str]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("lsat-up") / "data"
+
+
+@pytest.fixture(scope="module")
+def dashboard(data_dir: Path, ml1m_cache: Path) -> Iterator[str]:
     """The URL of `lsat up` on a fresh data folder whose cache links the test cache's stream."""
-    data_dir = tmp_path_factory.mktemp("lsat-up") / "data"
     (data_dir / "cache").mkdir(parents=True)
     for name in ("wheels", "streams", "datasets"):
         if (ml1m_cache / name).exists():
@@ -164,14 +169,16 @@ def fill_launch_form(page: Page, backbone: Path) -> None:
 
 
 def test_launch_a_comparison_and_follow_it_through_every_page(
-    dashboard: str, page: Page, tiny_model_dir: Path
+    dashboard: str, page: Page, tiny_model_dir: Path, data_dir: Path
 ) -> None:
+    # A backbone typed in the dashboard must lie inside the data folder.
+    backbone = shutil.copytree(tiny_model_dir, data_dir / "models" / "tiny")
     page.goto(dashboard)
     expect(page.get_by_role("heading", name="Stream replay")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("No stream in the store yet")).to_be_visible()
 
     open_page(page, "Launch", "Launch a comparison")
-    fill_launch_form(page, tiny_model_dir)
+    fill_launch_form(page, backbone)
     # Models: full@1, full@2 (full retraining; full@1 is LSAT's long-term LoRA, m = 1) and the
     # short-term LoRAs short@1, short@2; one epoch on 8 samples each (full@2: train_1, train_2
     # and val_1, 24).
