@@ -20,12 +20,10 @@ from typing import Any
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, select
+from tiny_llm import tiny_experiment
 
 from cli.worker_commands import worker_argv
-from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
-from lsat_core.engine.presets import preset_config
-from lsat_core.llm.backbone import BackboneConfig
-from lsat_core.llm.training import LoraTrainConfig
+from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.settings import Settings
 from lsat_core.store.engine import session_scope
 from lsat_core.store.models import Event, Experiment, RunStatus
@@ -37,10 +35,6 @@ REDELIVERY_SECONDS = 20
 """Short, so a killed worker's task comes back within the test; longer than any task here."""
 TERMINAL = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
 
-TINY_LORA = LoraTrainConfig(
-    micro_batch_size=8, accumulation_steps=1, epochs=1, eval_every=1, eval_batch_size=16
-)
-TINY_BUDGET = SampleBudget(train_per_period=16, val_per_period=16, test_per_period=24)
 STRATEGIES = ("full_retrain", "fine_tune", "lsat_en", "lsat_ta")
 COMPARED = ["strategy", "train_period", "eval_period", "role", "segment", "n", "positives"]
 """What identifies a result cell and its test set; the AUC and coefficient are compared exactly."""
@@ -59,17 +53,8 @@ def tiny_config(tiny_model_dir: Path) -> Callable[..., ExperimentConfig]:
     """
 
     def make(seed: int = 0, **overrides: Any) -> ExperimentConfig:
-        values = {
-            "backbone": BackboneConfig(name_or_path=str(tiny_model_dir)),
-            "budget": TINY_BUDGET,
-            "lora": TINY_LORA,
-            "long_term_period": 2,
-            "update_periods": (2, 3),
-            "seed": seed,
-            **overrides,
-        }
-        strategies = values.pop("strategies", STRATEGIES)
-        return preset_config("quick", strategies, **values)
+        strategies = overrides.pop("strategies", STRATEGIES)
+        return tiny_experiment(tiny_model_dir, strategies, seed=seed, **overrides)
 
     return make
 

@@ -11,6 +11,9 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from lsat_core.data.prompts import build_prompt
+from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
+from lsat_core.engine.presets import preset_config
+from lsat_core.llm.configs import BackboneConfig, LoraTrainConfig
 
 WORDS = ("River", "Stone", "Night", "Fire", "Rain", "Star", "Wind", "Glass", "Storm", "Field")
 SIGNAL = {"Sun": 1, "Moon": 0}
@@ -70,3 +73,25 @@ def build_tiny_model(folder: Path) -> Path:
     corpus, _ = planted_prompts(300, seed=99)
     corpus += [p + answer for p in corpus[:50] for answer in ("Yes.", "No.")]
     return save_tiny_model(folder, tiny_tokenizer(corpus))
+
+
+TINY_LORA = LoraTrainConfig(
+    micro_batch_size=8, accumulation_steps=1, epochs=1, eval_every=1, eval_batch_size=16
+)
+TINY_BUDGET = SampleBudget(train_per_period=16, val_per_period=16, test_per_period=24)
+
+
+def tiny_experiment(
+    model_dir: Path, strategies: tuple[str, ...], **overrides: object
+) -> ExperimentConfig:
+    """A quick-preset experiment on the real ML-1M stream driven by the tiny LLM: tiny budgets,
+    one-epoch LoRAs validated every step, m = 2, updates at t = 2 and 3."""
+    values = {
+        "backbone": BackboneConfig(name_or_path=str(model_dir)),
+        "budget": TINY_BUDGET,
+        "lora": TINY_LORA,
+        "long_term_period": 2,
+        "update_periods": (2, 3),
+        **overrides,
+    }
+    return preset_config("quick", strategies, **values)

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
+from tiny_llm import tiny_experiment
 
-from lsat_core.engine.experiment_config import SampleBudget
-from lsat_core.engine.presets import preset_config
-from lsat_core.llm.backbone import BackboneConfig
-from lsat_core.llm.training import LoraTrainConfig
 from lsat_core.settings import Settings
-
-TINY_LORA = LoraTrainConfig(
-    micro_batch_size=8, accumulation_steps=1, epochs=1, eval_every=1, eval_batch_size=16
-)
-TINY_BUDGET = SampleBudget(train_per_period=16, val_per_period=16, test_per_period=24)
 
 
 @pytest.fixture
@@ -31,15 +24,4 @@ def settings(tmp_path: Path, ml1m_cache: Path) -> Settings:
 
 @pytest.fixture
 def tiny_config(tiny_model_dir: Path):
-    def make(strategies: tuple[str, ...], **overrides):
-        values = {
-            "backbone": BackboneConfig(name_or_path=str(tiny_model_dir)),
-            "budget": TINY_BUDGET,
-            "lora": TINY_LORA,
-            "long_term_period": 2,
-            "update_periods": (2, 3),
-            **overrides,
-        }
-        return preset_config("quick", strategies, **values)
-
-    return make
+    return partial(tiny_experiment, tiny_model_dir)
