@@ -5,8 +5,8 @@ Every job takes ids, re-reads the experiment from the store, and is idempotent b
   and the canvas it sends has fixed task ids;
 - train: `Workbench.model` is get-or-train by model key (a ready model is loaded, not retrained;
   a claim held by this same task id, i.e. a redelivered task, is re-acquired);
-- evaluate: results are upserted by cell, and a run is marked succeeded once, by whichever
-  evaluation completes its planned updates.
+- evaluate: results are upserted by cell, one delivery at a time evaluates a step (a work lock),
+  and a run is marked succeeded once, by whichever evaluation completes its planned updates.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from lsat_core.store.engine import session_scope
 from lsat_core.store.events import record_event
 from lsat_core.store.models import ArtifactStatus, EventKind, Run
 from lsat_core.store.queries import get_experiment, list_runs
+from lsat_core.store.work_locks import work_lock
 from worker.canvas import build_canvas, gpu_worker_present
 from worker.context import WorkerContext
 from worker.reporting import TaskReporter
@@ -157,8 +158,16 @@ def evaluate_step(
     if not recorded:
         if not _models_ready(ctx, bench, components(config, strategy, train_period)):
             return False
-        reporter.event(f"started evaluate {strategy} at t={train_period} on {host}")
-        run_step(ctx.engine, bench, run_id, strategy, step_of(config, train_period))
+        # Two model tasks finishing together both send this step: the second leaves it to the
+        # first. A crashed holder's lock goes with it, and its own task is delivered again.
+        with work_lock(ctx.engine, f"evaluate:{run_id}:{train_period}") as held:
+            if not held:
+                return False
+            with session_scope(ctx.engine) as session:
+                recorded = train_period in recorded_periods(session, run_id)
+            if not recorded:
+                reporter.event(f"started evaluate {strategy} at t={train_period} on {host}")
+                run_step(ctx.engine, bench, run_id, strategy, step_of(config, train_period))
     finished = _finish_if_complete(ctx, bench, experiment_id, run_id, config)
     if not recorded:
         reporter.event(
