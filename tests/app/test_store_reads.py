@@ -6,7 +6,16 @@ import pytest
 from sqlalchemy import Engine
 
 from app import store_reads
-from lsat_core.store import make_engine, record_period_result, session_scope
+from lsat_core.store import (
+    create_experiment,
+    get_or_create_run,
+    get_or_create_stream,
+    make_engine,
+    record_period_result,
+    session_scope,
+    temporary_schema,
+    upgrade,
+)
 
 
 @pytest.fixture
@@ -57,3 +66,41 @@ def test_the_results_marker_moves_when_a_result_is_rewritten(private_store) -> N
     assert before[0] == 15 + 3 * 5 + 3  # full_retrain, lsat_en (model, long, short), fine_tune
     assert after[0] == before[0]
     assert after[1] > before[1]
+
+
+@pytest.mark.postgres
+def test_an_experiments_stream_is_read_on_postgresql(postgres_url: str) -> None:
+    # Streams hold json columns, which PostgreSQL cannot compare: no DISTINCT over their rows.
+    with temporary_schema(postgres_url) as url:
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            with session_scope(engine) as session:
+                stream = get_or_create_stream(
+                    session,
+                    key="s",
+                    dataset="ml-1m",
+                    config={"periods": 20},
+                    source_checksum="0",
+                    num_periods=20,
+                    period_stats=[{"period": 1}],
+                )
+                experiment = create_experiment(session, name="e", protocol="next-period", config={})
+                for strategy in ("full_retrain", "lsat_en"):
+                    get_or_create_run(
+                        session,
+                        key=strategy,
+                        experiment_id=experiment.id,
+                        name=strategy,
+                        strategy=strategy,
+                        backbone="tiny",
+                        protocol="next-period",
+                        config={"strategy": strategy},
+                        seed=0,
+                        stream_id=stream.id,
+                    )
+            with session_scope(engine) as session:
+                streams = store_reads.streams_of_experiment(session, experiment.id)
+            assert [s.key for s in streams] == ["s"]
+        finally:
+            engine.dispose()
