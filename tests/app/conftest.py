@@ -40,6 +40,7 @@ from lsat_core.store import (
     session_scope,
     set_experiment_status,
     set_run_status,
+    temporary_schema,
     update_progress,
     upgrade,
 )
@@ -242,6 +243,14 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> SeededStore:
 def private_store(tmp_path: Path) -> SeededStore:
     """A seeded store of the test's own, for tests that write to it."""
     return seed_store(f"sqlite:///{tmp_path / 'lsat.db'}", tmp_path)
+
+
+@pytest.fixture
+def postgres_seeded_store(tmp_path: Path, postgres_url: str) -> Iterator[SeededStore]:
+    """The same seeded store in a temporary PostgreSQL schema (the dashboard's reads must work
+    on both backends)."""
+    with temporary_schema(postgres_url) as url:
+        yield seed_store(url, tmp_path)
 
 
 @pytest.fixture

@@ -6,16 +6,7 @@ import pytest
 from sqlalchemy import Engine
 
 from app import store_reads
-from lsat_core.store import (
-    create_experiment,
-    get_or_create_run,
-    get_or_create_stream,
-    make_engine,
-    record_period_result,
-    session_scope,
-    temporary_schema,
-    upgrade,
-)
+from lsat_core.store import make_engine, record_period_result, session_scope
 
 
 @pytest.fixture
@@ -69,38 +60,14 @@ def test_the_results_marker_moves_when_a_result_is_rewritten(private_store) -> N
 
 
 @pytest.mark.postgres
-def test_an_experiments_stream_is_read_on_postgresql(postgres_url: str) -> None:
+def test_an_experiments_stream_is_read_on_postgresql(postgres_seeded_store) -> None:
     # Streams hold json columns, which PostgreSQL cannot compare: no DISTINCT over their rows.
-    with temporary_schema(postgres_url) as url:
-        upgrade(url)
-        engine = make_engine(url)
-        try:
-            with session_scope(engine) as session:
-                stream = get_or_create_stream(
-                    session,
-                    key="s",
-                    dataset="ml-1m",
-                    config={"periods": 20},
-                    source_checksum="0",
-                    num_periods=20,
-                    period_stats=[{"period": 1}],
-                )
-                experiment = create_experiment(session, name="e", protocol="next-period", config={})
-                for strategy in ("full_retrain", "lsat_en"):
-                    get_or_create_run(
-                        session,
-                        key=strategy,
-                        experiment_id=experiment.id,
-                        name=strategy,
-                        strategy=strategy,
-                        backbone="tiny",
-                        protocol="next-period",
-                        config={"strategy": strategy},
-                        seed=0,
-                        stream_id=stream.id,
-                    )
-            with session_scope(engine) as session:
-                streams = store_reads.streams_of_experiment(session, experiment.id)
-            assert [s.key for s in streams] == ["s"]
-        finally:
-            engine.dispose()
+    engine = make_engine(postgres_seeded_store.url)
+    try:
+        with session_scope(engine) as session:
+            streams = store_reads.streams_of_experiment(
+                session, postgres_seeded_store.next_experiment_id
+            )
+        assert [s.id for s in streams] == [postgres_seeded_store.stream_id]
+    finally:
+        engine.dispose()
