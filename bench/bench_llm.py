@@ -1,4 +1,4 @@
-"""Time the reference loop (SPEC section 8) against our own LoRA training and scoring, in one
+"""Time the reference loop (docs/method.md section 8) against our own LoRA training and scoring, in one
 process, on the same real TALLRec prompts of ML-1M.
 
     python bench/bench_llm.py [--model smollm2|llama7b-shape] [--layers N] [--device auto]

@@ -1,4 +1,4 @@
-"""The reference training and scoring loop of SPEC section 8, for timing against our own path.
+"""The reference training and scoring loop of docs/method.md section 8, for timing against our own path.
 
 What TianhaoShi2001/LSAT `train.py` runs, restated with today's Hugging Face APIs: a PEFT LoRA
 (r 8, alpha 16, dropout 0.05 on q_proj/v_proj) trained by `transformers.Trainer` with AdamW
@@ -9,7 +9,7 @@ through `Trainer.predict` with the reference's `preprocess_logits_for_metrics`, 
 full-vocabulary softmax at every position of every sequence before reading the answer position.
 
 Departures, none of which changes the work done per sample:
-- bf16 (SPEC section 8) instead of the reference's int8 weights with fp16 autocast;
+- bf16 (docs/method.md section 8) instead of the reference's int8 weights with fp16 autocast;
 - the answer position is the last Yes/No label of each row, not the reference's count of LLaMA
   token ids (which silently drops titles beginning with "Yes"/"No", see `answer_tokens`);
 - the score renormalises the two probabilities, p_yes / (p_yes + p_no) = softmax over the two

@@ -20,7 +20,7 @@ COSTS = {
     "train_seconds": "Training seconds",
     "tokens_trained": "Tokens trained",
 }
-# SPEC section 3: alpha weighs the ensemble's outputs, lambda the merged adapters.
+# docs/method.md section 3: alpha weighs the ensemble's outputs, lambda the merged adapters.
 COEFFICIENT_NAMES = {"lsat_en": "alpha", "lsat_en_full": "alpha", "lsat_ta": "lambda"}
 AUC_COLUMN = st.column_config.NumberColumn(format="%.4f")
 
@@ -29,7 +29,7 @@ def _summary_section(results: pd.DataFrame, experiment: ChosenExperiment) -> pd.
     periods = summary_eval_periods(experiment.protocol, experiment.num_periods)
     st.caption(
         f"Mean AUC over the tested periods D_{periods[0]}..D_{periods[-1]} of the "
-        f"{experiment.protocol} protocol (SPEC section 4), with a 95% interval combining the "
+        f"{experiment.protocol} protocol (docs/method.md section 4), with a 95% interval combining the "
         "per-period DeLong intervals; cells = AUCs averaged so far."
     )
     summary = analysis.protocol_summary(results, experiment.protocol, experiment.num_periods)
@@ -38,7 +38,7 @@ def _summary_section(results: pd.DataFrame, experiment: ChosenExperiment) -> pd.
         summary["paper_auc"] = summary["paper_auc"].astype("float64")
         st.caption(
             f"paper_auc: Shi et al., CIKM 2024, Table 2, {REFERENCE_BACKBONE} backbone, "
-            f"{experiment.dataset} (SPEC section 4); compare the ranking, not the level."
+            f"{experiment.dataset} (docs/method.md section 4); compare the ranking, not the level."
         )
     st.dataframe(
         summary,

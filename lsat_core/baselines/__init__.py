@@ -1,4 +1,4 @@
-"""Classic recommender baselines (SPEC section 5), RecBole-style: one model per file, one base.
+"""Classic recommender baselines (docs/method.md section 5), RecBole-style: one model per file, one base.
 
 - `config.py`: `ClassicTrainConfig` (training recipe and model sizes; imports no torch).
 - `base.py`: `ClassicRecommender` (fit / score / save / load); `training.py`: the shared loop

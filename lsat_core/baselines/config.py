@@ -1,6 +1,6 @@
 """The one configuration of every classic baseline: training settings and architecture sizes.
 
-SPEC section 5 fixes the shared training recipe (MSE on the binary label, Adam, lr 1e-3, batch
+docs/method.md section 5 fixes the shared training recipe (MSE on the binary label, Adam, lr 1e-3, batch
 256, embedding 64, weight decay 1e-5); the per-model sizes follow each model's paper or the
 TALLRec baseline code (SAI990323/TALLRec, `baseline/movielens/*_with_label*.py`) and are named
 after their model, as RecBole keeps one flat config. This module imports no torch, so the
@@ -30,9 +30,9 @@ ARCHITECTURE_FIELDS = (
 @dataclass(frozen=True)
 class ClassicTrainConfig:
     learning_rate: float = 1e-3
-    """Adam step size (SPEC section 5)."""
+    """Adam step size (docs/method.md section 5)."""
     batch_size: int = 256
-    """Training samples per Adam step (SPEC section 5)."""
+    """Training samples per Adam step (docs/method.md section 5)."""
     weight_decay: float = 1e-5
     """Adam's L2 penalty, added to the gradient as `torch.optim.Adam(weight_decay=...)` does."""
     max_epochs: int = 10
@@ -50,7 +50,7 @@ class ClassicTrainConfig:
     dropout: float = 0.1
     """Dropout of GRU4Rec, Caser, SASRec and DeepMusic (TALLRec baseline default)."""
     embedding_size: int = 64
-    """Width of every id embedding and hidden state (SPEC section 5)."""
+    """Width of every id embedding and hidden state (docs/method.md section 5)."""
     gru_layers: int = 1
     """Stacked GRU layers of GRU4Rec (one in Hidasi et al. 2016 and RecBole)."""
     caser_horizontal_filters: int = 16

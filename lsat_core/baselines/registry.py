@@ -1,4 +1,4 @@
-"""The classic baselines by name (SPEC section 5), and loading a saved one by its stored name."""
+"""The classic baselines by name (docs/method.md section 5), and loading a saved one by its stored name."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ point-wise ReLU feed-forward of width H, a final LayerNorm; the last position F_
 target through the shared item embedding: logit = <F_L, M_target> + b_target.
 Departures: the history rows carry the rating feedback (a liked/disliked embedding is added,
 as the TALLRec `SASRec_with_label` baseline appends the 0/1 label); a per-item bias is added to
-the paper's plain dot product; pointwise MSE on the label (SPEC section 5) instead of the
+the paper's plain dot product; pointwise MSE on the label (docs/method.md section 5) instead of the
 paper's negative-sampled cross-entropy; torch's `norm_first` blocks normalise keys and values as
 well as queries (the authors' code normalises only the queries).
 """

@@ -1,6 +1,6 @@
 """The training loop every classic baseline shares: Adam, periodic validation, early stopping.
 
-SPEC section 5 trains with Adam (lr 1e-3, weight decay 1e-5) and batch 256 on an MSE loss; the
+docs/method.md section 5 trains with Adam (lr 1e-3, weight decay 1e-5) and batch 256 on an MSE loss; the
 TALLRec baselines validate every few steps and keep the best checkpoint. We validate every
 `eval_interval` training samples (and at least once an epoch) and stop after `patience`
 validations without a better AUC. Counting in samples rather than epochs is what keeps full

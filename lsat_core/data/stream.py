@@ -2,7 +2,7 @@
 
 Periods are numbered 1..T. Inside a period the samples are in time order, train first (the
 first 90%), then val (the last 10%); the test set of a period is the whole period (the reference
-evaluates on all of D_{t+1}, SPEC section 1).
+evaluates on all of D_{t+1}, docs/method.md section 1).
 """
 
 from __future__ import annotations
@@ -101,14 +101,14 @@ class Stream:
         return self.samples.iloc[val_start:end]
 
     def test(self, t: int) -> pd.DataFrame:
-        """The test set of D_t is the whole period (SPEC section 1, step 5)."""
+        """The test set of D_t is the whole period (docs/method.md section 1, step 5)."""
         return self.period(t)
 
     def train_range(self, first: int, last: int) -> pd.DataFrame:
         """train_first..train_last plus val_first..val_{last-1}, in stream order.
 
         Full retraining at period t uses train_range(1, t) and validates on val(t); the
-        validation sets of earlier periods are folded into training (SPEC section 3).
+        validation sets of earlier periods are folded into training (docs/method.md section 3).
         """
         if first > last:
             raise InputError(f"first period {first} is after last period {last}", where="period")

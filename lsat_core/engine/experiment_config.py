@@ -61,7 +61,7 @@ class ExperimentConfig:
     stream: StreamConfig | None = None
     """How the stream is cut; None: the dataset's reference settings (filled in on construction)."""
     protocol: str = NEXT_PERIOD
-    """next-period, fixed-target or cold-warm (SPEC section 4)."""
+    """next-period, fixed-target or cold-warm (docs/method.md section 4)."""
     update_periods: tuple[int, ...] | None = None
     """Evaluate only the models of these update periods t (None: every t of the protocol)."""
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
@@ -77,7 +77,7 @@ class ExperimentConfig:
     """LSAT-TA merge: "ab" averages lora_A and lora_B separately (the reference, reported);
     "product" averages the products B*A."""
     classic: ClassicTrainConfig = field(default_factory=ClassicTrainConfig)
-    """Training settings of the classic baselines (SPEC section 5)."""
+    """Training settings of the classic baselines (docs/method.md section 5)."""
     classic_whole_periods: bool = True
     """Classic baselines train and validate on whole period parts, whatever `budget` says of
     train and validation samples: they are cheap (five models fully retrained over 20 ML-1M

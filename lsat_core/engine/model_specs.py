@@ -5,7 +5,7 @@ short-term strategy alike, and full retraining at m is the long-term LoRA. A `Mo
 such a model; its key (with the experiment's data, budget and training settings) identifies it in
 the store and on disk, so it is trained once however many runs need it.
 
-Training data per role (SPEC section 3):
+Training data per role (docs/method.md section 3):
 - full: train_1..train_t plus val_1..val_{t-1}, validated on val_t;
 - fine_tune: the previous period's fine-tuned model trained further on train_t plus val_{t-1},
   validated on val_t (at t = 1 there is no previous model: it starts fresh);
@@ -62,7 +62,7 @@ class ModelSpec:
     @property
     def seen_parts(self) -> tuple[Part, ...]:
         """Every part whose targets this model was trained on, its ancestors' included: what
-        makes an item warm for it (SPEC section 1, item sets)."""
+        makes an item warm for it (docs/method.md section 1, item sets)."""
         if self.role == FINE_TUNE:
             return ModelSpec(self.family, FULL, self.period).train_parts
         return self.train_parts

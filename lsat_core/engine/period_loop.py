@@ -197,7 +197,7 @@ def run_step(engine: Engine, bench: Workbench, run_id: int, strategy: str, step:
 
 def _warm_items(bench: Workbench, updated: UpdatedModel) -> frozenset[str]:
     """Warm items of a tested model: those it was trained on, except in the fixed-target
-    protocol, where warm means seen as a target in the first half of the stream (SPEC 4)."""
+    protocol, where warm means seen as a target in the first half of the stream (docs/method.md section 4)."""
     if bench.config.protocol == FIXED_TARGET:
         return bench.stream.warm_items(fixed_target_warm_periods(bench.stream.num_periods))
     return updated.seen_items

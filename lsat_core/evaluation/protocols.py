@@ -1,4 +1,4 @@
-"""Evaluation protocols (SPEC section 4): which model is tested on which period.
+"""Evaluation protocols (docs/method.md section 4): which model is tested on which period.
 
 A protocol turns the number of periods T into a list of `EvalStep`s: the model obtained at the
 end of update period t is tested on each of `eval_periods`. Strategies know nothing of

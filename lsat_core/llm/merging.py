@@ -1,4 +1,4 @@
-"""LSAT's two ways of combining a long-term and a short-term LoRA (SPEC section 3).
+"""LSAT's two ways of combining a long-term and a short-term LoRA (docs/method.md section 3).
 
 - LSAT-TA (task arithmetic): one adapter, lambda * long + (1 - lambda) * short, then one pass.
   Two readings of "the adapter's parameters":
@@ -11,7 +11,7 @@
     model is needed, and keep the scaling s outside A when both adapters share it.
 - LSAT-EN (ensemble): alpha * P_long(Yes) + (1 - alpha) * P_short(Yes).
 
-The coefficient is chosen on the validation set from {0, 0.1, ..., 1} (SPEC section 3; the
+The coefficient is chosen on the validation set from {0, 0.1, ..., 1} (docs/method.md section 3; the
 reference's grid is 0.1 ... 0.9), keeping the whole curve.
 """
 

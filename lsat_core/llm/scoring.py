@@ -1,6 +1,6 @@
-"""P(Yes) for prompts (SPEC section 2): softmax over the logits of the two answer tokens.
+"""P(Yes) for prompts (docs/method.md section 2): softmax over the logits of the two answer tokens.
 
-The lean scorer of SPEC section 8: prompts are sorted by length and batched so padding is
+The lean scorer of docs/method.md section 8: prompts are sorted by length and batched so padding is
 minimal, padded on the left so the answer position is the last column, and the model computes
 logits for that position only. The tokens all prompts share (the instruction header) run once,
 through a KV cache (`prefix_cache`); several adapters can score the same prompts in one pass
@@ -43,7 +43,7 @@ def score_prompts(
     prefix_cache: bool = True,
 ) -> np.ndarray:
     """P(Yes) for each prompt, in input order, with `adapter` (None: the untuned base model,
-    the in-context baseline of SPEC section 5)."""
+    the in-context baseline of docs/method.md section 5)."""
     with backbone.host.activated(adapter) as model:
         return score_with_model(
             model,

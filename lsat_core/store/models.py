@@ -91,7 +91,7 @@ class ArtifactStatus(enum.StrEnum):
 
 
 class Segment(enum.StrEnum):
-    """Which test items an AUC covers: all, or warm/cold for the model (SPEC section 1)."""
+    """Which test items an AUC covers: all, or warm/cold for the model (docs/method.md section 1)."""
 
     ALL = "all"
     WARM = "warm"
@@ -159,7 +159,7 @@ class Experiment(Base):
     name: Mapped[str] = mapped_column(String(255))
     """Label the user gave the comparison."""
     protocol: Mapped[str] = mapped_column(String(32))
-    """Evaluation protocol (SPEC section 4), e.g. "next_period"."""
+    """Evaluation protocol (docs/method.md section 4), e.g. "next_period"."""
     status: Mapped[RunStatus] = mapped_column(
         _string_enum(RunStatus, "experiment_status"), default=RunStatus.PENDING
     )
@@ -262,7 +262,7 @@ class PeriodResult(Base):
     coefficient: Mapped[float | None]
     """The alpha (LSAT-EN) or lambda (LSAT-TA) chosen on validation; NULL for other strategies."""
     coefficient_curve: Mapped[list[Any] | None]
-    """The whole validation curve: [{"coefficient": c, "auc": a}, ...] (SPEC section 3)."""
+    """The whole validation curve: [{"coefficient": c, "auc": a}, ...] (docs/method.md section 3)."""
     samples_trained: Mapped[int | None] = mapped_column(BigInteger)
     """Samples seen by the update that produced this model (epochs counted)."""
     tokens_trained: Mapped[int | None] = mapped_column(BigInteger)

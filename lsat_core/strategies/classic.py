@@ -1,4 +1,4 @@
-"""The classic baselines' update strategies (SPEC section 5): "<baseline>:full_retrain" and
+"""The classic baselines' update strategies (docs/method.md section 5): "<baseline>:full_retrain" and
 "<baseline>:fine_tune", e.g. "mf:full_retrain", "sasrec:fine_tune".
 
 They train what the LLM's full retraining and fine-tuning train (`model_specs.py`): a fresh

@@ -1,6 +1,6 @@
 """Fine-tuning: the previous period's LoRA trained further on train_t (plus val_{t-1}),
 validated on val_t; if its best validation AUC is below the starting adapter's, the previous
-adapter is kept (SPEC section 3; the rule lives in the LoRA family's training step)."""
+adapter is kept (docs/method.md section 3; the rule lives in the LoRA family's training step)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Full retraining: at period t, a fresh LoRA on train_1..train_t plus val_1..val_{t-1},
-validated on val_t (SPEC section 3; early-stopping patience 10 as in the reference)."""
+validated on val_t (docs/method.md section 3; early-stopping patience 10 as in the reference)."""
 
 from __future__ import annotations
 

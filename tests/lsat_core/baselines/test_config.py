@@ -1,4 +1,4 @@
-"""The baseline config: SPEC section 5 defaults and one-line errors that name the field."""
+"""The baseline config: docs/method.md section 5 defaults and one-line errors that name the field."""
 
 from __future__ import annotations
 

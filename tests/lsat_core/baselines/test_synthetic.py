@@ -1,4 +1,4 @@
-"""The planted stream follows the sample schema and SPEC section 1's construction."""
+"""The planted stream follows the sample schema and docs/method.md section 1's construction."""
 
 from __future__ import annotations
 

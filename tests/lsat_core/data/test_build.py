@@ -1,5 +1,5 @@
 """The vectorised builder against a direct port of the reference notebooks' loops, plus the
-rules of SPEC section 1 one by one on hand-made streams."""
+rules of docs/method.md section 1 one by one on hand-made streams."""
 
 from __future__ import annotations
 

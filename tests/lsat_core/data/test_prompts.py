@@ -14,7 +14,7 @@ from lsat_core.data.prompts import (
 )
 from lsat_core.errors import InputError
 
-# SPEC section 2, verbatim, up to and including "### Response:\n".
+# docs/method.md section 2, verbatim, up to and including "### Response:\n".
 SPEC_EXAMPLE = (
     "Below is an instruction that describes a task, paired with an input that provides further "
     "context. Write a response that appropriately completes the request.\n"

@@ -1,4 +1,4 @@
-"""Property-based tests of the stream builder (SPEC section 1) and the data loaders (round trips).
+"""Property-based tests of the stream builder (docs/method.md section 1) and the data loaders (round trips).
 
 The builder is checked against a plain-Python reading of the SPEC on random small rating tables
 with many timestamp ties; the loaders by writing random tables in each format and reading them
@@ -67,7 +67,7 @@ def build(rows: list[Row], periods: int = PERIODS) -> pd.DataFrame:
 
 
 def reference_samples(rows: list[Row]) -> list[tuple]:
-    """SPEC section 1 read literally: per user, ratings in time order (ties: file order); each
+    """docs/method.md section 1 read literally: per user, ratings in time order (ties: file order); each
     with HISTORY earlier ones is a sample; samples ordered by target time (stable), starting
     from users in order of first appearance and each user's time order."""
     users = list(dict.fromkeys(row[0] for row in rows))

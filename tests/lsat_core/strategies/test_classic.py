@@ -96,7 +96,7 @@ def test_fixed_target_tests_every_update_on_the_last_period(run_planted, planted
     model = outcome.results().query("role == 'model' and segment == 'warm'")
     assert sorted(model["train_period"].unique()) == [1, 2, 3]
     assert set(model["eval_period"]) == {4}
-    # Warm means a target of D_1..D_2 here, for every model alike (SPEC section 4).
+    # Warm means a target of D_1..D_2 here, for every model alike (docs/method.md section 4).
     warm = planted_case.stream.warm_items((1, 2))
     assert (model["n"] == planted_case.stream.period(4)["item"].isin(warm).sum()).all()
 
