@@ -1,7 +1,7 @@
 """How much work an experiment is before it is launched: models to train, samples to train on
 and to score, and a rough time at simple per-sample rates.
 
-The models are those `lsat_core.engine.work_plan.models_needed` plans. That module reaches the
+The models are those `lsat_core.runner.work_plan.models_needed` plans. That module reaches the
 strategy registry, which imports torch, so the models each strategy's update is made of are
 restated here (`UPDATE_MODELS`, after each strategy's `components`); tests/app/test_work_estimate.py
 checks them against `models_needed` for every strategy the names module lists.
@@ -112,7 +112,9 @@ CPU_PROMPTS_PER_SECOND = 1.0
 CPU_SAMPLES_TRAINED_PER_SECOND = 0.4
 # docs/method.md section 8: the real SmolLM2 in a plain PyTorch loop on one H200 scores 3,254 prompts and
 # trains 261 samples a second.
-GPU_RATES = Rates("one GPU (H200-class)", 3254.0, 261.0, "docs/method.md section 8, measured on one H200")
+GPU_RATES = Rates(
+    "one GPU (H200-class)", 3254.0, 261.0, "docs/method.md section 8, measured on one H200"
+)
 
 
 def cpu_rates(cores: int) -> Rates:

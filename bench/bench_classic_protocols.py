@@ -35,12 +35,12 @@ import torch
 from sqlalchemy import select
 
 from lsat_core.configs import config_to_dict
-from lsat_core.engine.assembly import experiment_stream, open_workbench
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.period_loop import finish_runs, prepare_experiment, run_step, start_runs
 from lsat_core.engine.presets import preset_config
 from lsat_core.engine.workbench import Workbench
 from lsat_core.evaluation.protocols import EvalStep, plan_steps, summary_eval_periods
+from lsat_core.runner.assembly import experiment_stream, open_workbench
+from lsat_core.runner.period_loop import finish_runs, prepare_experiment, run_step, start_runs
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade

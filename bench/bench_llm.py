@@ -52,7 +52,6 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, PreTr
 from lsat_core.data.datasets import load_stream
 from lsat_core.data.prompts import build_prompts
 from lsat_core.engine.experiment_config import SampleBudget
-from lsat_core.engine.in_process import run_experiment
 from lsat_core.engine.presets import preset_config
 from lsat_core.llm.adapters import Adapter
 from lsat_core.llm.answer_tokens import locate_answer_tokens
@@ -61,6 +60,7 @@ from lsat_core.llm.configs import BackboneConfig, LoraTrainConfig
 from lsat_core.llm.gguf_backbones import ensure_converted
 from lsat_core.llm.scoring import score_prompts
 from lsat_core.llm.training import train_adapter
+from lsat_core.runner.in_process import run_experiment
 from lsat_core.settings import Settings
 from lsat_core.store.engine import session_scope
 from lsat_core.store.queries import results_frame

@@ -32,7 +32,7 @@ def run(
     name: str | None = typer.Option(None, help="Experiment name shown in the store."),
 ) -> None:
     """Run a comparison of update strategies in this process and print its AUC table."""
-    from lsat_core.engine.in_process import run_experiment, summary
+    from lsat_core.runner.in_process import run_experiment, summary
 
     settings = Settings.from_env()
     config = build_config(**opt.options_of(locals()), limits=settings.limits)

@@ -1,6 +1,6 @@
 """An experiment's work plan as one Celery canvas, with no result backend.
 
-- Each lineage of models (lsat_core.engine.work_plan) is a chain: fine-tuning at t is sent only
+- Each lineage of models (lsat_core.runner.work_plan) is a chain: fine-tuning at t is sent only
   when t - 1 is trained. Lineages are independent, so the canvas is a group of them: each
   period's short-term LoRA and each full retraining fans out to whichever worker is free.
 - An evaluation must start after all of its models (one that needs none, like the untuned
@@ -26,7 +26,7 @@ from celery import Celery, chain, group
 from celery.canvas import Signature
 
 from lsat_core.engine.model_specs import LORA, ModelSpec
-from lsat_core.engine.work_plan import Evaluation, WorkPlan
+from lsat_core.runner.work_plan import Evaluation, WorkPlan
 from lsat_core.strategies.registry import STRATEGIES
 from worker.names import CPU_QUEUE, EVALUATE_STEP, GPU_QUEUE, TRAIN_MODEL
 

@@ -12,10 +12,10 @@ from functools import cached_property
 
 from sqlalchemy import Engine
 
-from lsat_core.engine.assembly import open_workbench
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.workbench import Workbench
 from lsat_core.errors import InputError
+from lsat_core.runner.assembly import open_workbench
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.models import Experiment

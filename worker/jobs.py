@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import ModelSpec
-from lsat_core.engine.period_loop import bench_device, prepare_runs, run_step, start_runs
-from lsat_core.engine.work_plan import (
+from lsat_core.engine.workbench import Workbench
+from lsat_core.runner.period_loop import bench_device, prepare_runs, run_step, start_runs
+from lsat_core.runner.work_plan import (
     components,
     experiment_steps,
     plan_work,
     step_of,
     strategies_needing,
 )
-from lsat_core.engine.workbench import Workbench
 from lsat_core.store.artifacts import get_artifact
 from lsat_core.store.engine import session_scope
 from lsat_core.store.events import record_event

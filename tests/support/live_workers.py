@@ -78,7 +78,7 @@ def reference_results(
 def _run_reference(config: ExperimentConfig, data_dir: Path) -> pd.DataFrame:
     import torch
 
-    from lsat_core.engine.in_process import run_experiment
+    from lsat_core.runner.in_process import run_experiment
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

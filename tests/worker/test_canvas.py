@@ -12,7 +12,7 @@ from celery import group
 from celery.canvas import _chain
 
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.work_plan import plan_work
+from lsat_core.runner.work_plan import plan_work
 from worker.canvas import build_canvas
 from worker.names import EVALUATE_STEP, TRAIN_MODEL
 from worker.queue_client import client_app

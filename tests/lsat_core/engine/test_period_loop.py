@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from lsat_core.engine.in_process import run_experiment, summary
+from lsat_core.runner.in_process import run_experiment, summary
 from lsat_core.store.engine import session_scope
 from lsat_core.store.models import Artifact, PeriodResult, Run, RunStatus
 from lsat_core.store.queries import results_frame

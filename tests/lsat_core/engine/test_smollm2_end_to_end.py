@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from lsat_core.engine.experiment_config import SampleBudget
-from lsat_core.engine.in_process import run_experiment
 from lsat_core.engine.presets import preset_config
 from lsat_core.llm.training import LoraTrainConfig
+from lsat_core.runner.in_process import run_experiment
 from lsat_core.store.engine import session_scope
 from lsat_core.store.queries import results_frame
 

@@ -6,7 +6,7 @@ import pytest
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FINE_TUNE, FULL, LORA, SHORT, ModelSpec
-from lsat_core.engine.work_plan import (
+from lsat_core.runner.work_plan import (
     lineages,
     models_needed,
     plan_work,

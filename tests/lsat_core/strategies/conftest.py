@@ -27,10 +27,10 @@ from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
 from lsat_core.engine.families import ModelFamily
 from lsat_core.engine.lora_family import LoraFamily
 from lsat_core.engine.model_specs import LORA
-from lsat_core.engine.period_loop import PreparedExperiment, execute_experiment, prepare_experiment
 from lsat_core.engine.workbench import Workbench
 from lsat_core.llm.backbone import BackboneConfig
 from lsat_core.llm.training import LoraTrainConfig
+from lsat_core.runner.period_loop import PreparedExperiment, execute_experiment, prepare_experiment
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade

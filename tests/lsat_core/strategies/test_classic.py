@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from lsat_core.baselines.config import ClassicTrainConfig
-from lsat_core.engine.assembly import build_families
 from lsat_core.engine.classic_family import ClassicFamily
 from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
 from lsat_core.engine.lora_family import LoraFamily
 from lsat_core.engine.model_specs import FINE_TUNE, FULL, ModelSpec
 from lsat_core.engine.sample_sets import SampleSet, period_part
 from lsat_core.errors import ConfigError
+from lsat_core.runner.assembly import build_families
 from lsat_core.settings import Settings
 from lsat_core.store.engine import session_scope
 from lsat_core.store.models import Artifact, ArtifactStatus

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from lsat_core.engine.experiment_config import SampleBudget
-from lsat_core.engine.in_process import run_experiment
 from lsat_core.engine.presets import preset_config
+from lsat_core.runner.in_process import run_experiment
 from lsat_core.settings import Settings
 from lsat_core.store.engine import session_scope
 from lsat_core.store.models import Artifact

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
-from lsat_core.engine.assembly import experiment_stream, open_workbench
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.families import Progress
-from lsat_core.engine.period_loop import (
+from lsat_core.evaluation.protocols import FIXED_TARGET, summary_eval_periods
+from lsat_core.runner.assembly import experiment_stream, open_workbench
+from lsat_core.runner.period_loop import (
     PreparedExperiment,
     StepDone,
     execute_experiment,
     prepare_experiment,
 )
-from lsat_core.evaluation.protocols import FIXED_TARGET, summary_eval_periods
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade
