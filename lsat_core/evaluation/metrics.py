@@ -25,21 +25,39 @@ class AucResult:
     ci_high: float | None
 
 
+def structural_components(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """DeLong's structural components of each row of `scores` ([k, n], or one vector).
+
+    Returns V10 [k, positives] and V01 [k, negatives]: for a positive, the share of negatives it
+    outranks (ties count half); for a negative, the share of positives that outrank it. Each
+    row's AUC is the mean of either. Midranks give all of them in O(n log n) (Sun & Xu 2014).
+    """
+    scores = np.atleast_2d(scores)
+    pos = scores[:, labels == 1]
+    neg = scores[:, labels == 0]
+    m, n = pos.shape[1], neg.shape[1]
+    ranks_all = rankdata(np.concatenate([pos, neg], axis=1), axis=1)
+    v10 = (ranks_all[:, :m] - rankdata(pos, axis=1)) / n
+    v01 = 1.0 - (ranks_all[:, m:] - rankdata(neg, axis=1)) / m
+    return v10, v01
+
+
+def delong_covariance(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """The [k, k] covariance of the AUCs of the rows of `scores`, all scored on the same samples."""
+    v10, v01 = structural_components(labels, scores)
+    return _component_covariance(v10) / v10.shape[1] + _component_covariance(v01) / v01.shape[1]
+
+
+def _component_covariance(components: np.ndarray) -> np.ndarray:
+    k, count = components.shape
+    if count < 2:  # one sample: no spread to estimate
+        return np.zeros((k, k))
+    return np.atleast_2d(np.cov(components, ddof=1))
+
+
 def delong_variance(labels: np.ndarray, scores: np.ndarray) -> float:
     """Variance of the AUC estimate by DeLong's method (midranks handle ties)."""
-    pos = scores[labels == 1]
-    neg = scores[labels == 0]
-    m, n = len(pos), len(neg)
-    combined = np.concatenate([pos, neg])
-    ranks_all = rankdata(combined)
-    ranks_pos = rankdata(pos)
-    ranks_neg = rankdata(neg)
-    # Structural components: V10 per positive, V01 per negative.
-    v10 = (ranks_all[:m] - ranks_pos) / n
-    v01 = 1.0 - (ranks_all[m:] - ranks_neg) / m
-    s10 = np.var(v10, ddof=1) if m > 1 else 0.0
-    s01 = np.var(v01, ddof=1) if n > 1 else 0.0
-    return float(s10 / m + s01 / n)
+    return float(delong_covariance(labels, scores)[0, 0])
 
 
 def auc_with_ci(labels, scores, confidence: float = 0.95) -> AucResult:
