@@ -1,9 +1,9 @@
 # The two commands of the README: `make up` runs LSAT Studio, `make test` runs every test.
-# Both create ./.venv on first use. TORCH_SPEC pins the CPU build that ships on the project's
-# machines; on a CUDA machine use e.g. `make up TORCH_SPEC=torch`.
+# Both create ./.venv on first use. TORCH_PACKAGE pins the CPU build that ships on the project's
+# machines; on a CUDA machine use e.g. `make up TORCH_PACKAGE=torch`.
 PYTHON ?= python3
 VENV ?= .venv
-TORCH_SPEC ?= torch==2.13.0
+TORCH_PACKAGE ?= torch==2.13.0
 BIN := $(VENV)/bin
 
 .PHONY: up test lint install
@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH_PACKAGE)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
