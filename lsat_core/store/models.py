@@ -25,6 +25,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -96,6 +97,13 @@ class Segment(enum.StrEnum):
     ALL = "all"
     WARM = "warm"
     COLD = "cold"
+
+
+class SamplePart(enum.StrEnum):
+    """Which part of a period a prediction set scored (docs/method.md section 1)."""
+
+    TEST = "test"
+    VAL = "val"
 
 
 class EventKind(enum.StrEnum):
@@ -259,6 +267,10 @@ class PeriodResult(Base):
     ci_low: Mapped[float | None]
     """DeLong 95% interval of the AUC."""
     ci_high: Mapped[float | None]
+    uauc: Mapped[float | None]
+    """Mean per-user AUC over the users with both labels; NULL when none (or stored before it)."""
+    uauc_users: Mapped[int | None]
+    """How many users `uauc` averages."""
     coefficient: Mapped[float | None]
     """The alpha (LSAT-EN) or lambda (LSAT-TA) chosen on validation; NULL for other strategies."""
     coefficient_curve: Mapped[list[Any] | None]
@@ -275,6 +287,42 @@ class PeriodResult(Base):
     device: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PredictionSet(Base):
+    """Every sample's P(Yes) from one scoring of a test or validation set, beside its identity.
+
+    One row per scoring; its samples travel in `frame`, a Parquet file (see
+    `lsat_core.store.predictions`), because readers always take a whole set (a paired test needs
+    both models' full vectors) and about 3 million samples per paper comparison would otherwise
+    be 3 million rows. Written once under `key` (`uq_prediction_sets_key`): a redelivered task
+    finds it there and writes nothing.
+    """
+
+    __tablename__ = "prediction_sets"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_prediction_sets_key"),
+        Index("ix_prediction_sets_run_id_eval_period", "run_id", "eval_period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    """Run, train period, eval period, part, role and coefficient (`prediction_set_key`)."""
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    train_period: Mapped[int]
+    """The update period whose model scored the set (0: before any update)."""
+    eval_period: Mapped[int]
+    """The period whose part was scored (the tested period; for validation, the update period)."""
+    part: Mapped[SamplePart] = mapped_column(_string_enum(SamplePart, "sample_part"))
+    role: Mapped[str] = mapped_column(String(32))
+    """ "model" for the served model; "long"/"short" for the parts of an ensemble."""
+    coefficient: Mapped[float | None]
+    """The alpha or lambda the scoring used: the chosen one on test, each candidate on val."""
+    samples: Mapped[int]
+    positives: Mapped[int]
+    frame: Mapped[bytes] = mapped_column(LargeBinary)
+    """Parquet bytes: sample_id, user, item, label, warm, score (`PREDICTION_COLUMNS`)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Artifact(Base):

@@ -31,6 +31,8 @@ RESULT_COLUMNS = (
     "positives",
     "ci_low",
     "ci_high",
+    "uauc",
+    "uauc_users",
     "coefficient",
     "coefficient_curve",
     "samples_trained",
@@ -46,13 +48,14 @@ _FLOAT_COLUMNS = (
     "auc",
     "ci_low",
     "ci_high",
+    "uauc",
     "coefficient",
     "train_seconds",
     "eval_seconds",
     "update_latency_seconds",
 )
 _INT_COLUMNS = ("run_id", "seed", "train_period", "eval_period", "n", "positives")
-_NULLABLE_INT_COLUMNS = ("samples_trained", "tokens_trained")
+_NULLABLE_INT_COLUMNS = ("uauc_users", "samples_trained", "tokens_trained")
 
 
 def get_experiment(session: Session, experiment_id: int) -> Experiment | None:

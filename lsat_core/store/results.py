@@ -29,6 +29,8 @@ def record_period_result(
     positives: int,
     ci_low: float | None = None,
     ci_high: float | None = None,
+    uauc: float | None = None,
+    uauc_users: int | None = None,
     role: str = "model",
     segment: Segment = Segment.ALL,
     coefficient: float | None = None,
@@ -42,12 +44,15 @@ def record_period_result(
 ) -> PeriodResult:
     """Insert or overwrite one result cell and return the stored row.
 
-    The AUC arguments match `lsat_core.evaluation.metrics.AucResult`, so a caller can pass
+    The AUC arguments match `lsat_core.evaluation.metrics.AucResult` and the uAUC ones
+    `lsat_core.evaluation.user_auc.UserAuc` (its `users` as `uauc_users`), so a caller can pass
     `**dataclasses.asdict(auc_result)`. Every value is overwritten on a repeat, so a re-recording
     must pass the whole row again (a field left out is stored as NULL).
     """
     where = f"period result of run {run_id} ({train_period}->{eval_period}, {role}, {segment})"
-    _validate(train_period, eval_period, auc, n, positives, ci_low, ci_high, where)
+    _validate(train_period, eval_period, auc, n, positives, ci_low, ci_high, uauc, where)
+    if uauc_users is not None and not 0 <= uauc_users <= n:
+        raise InputError(f"uauc_users={uauc_users} must lie in [0, n={n}]", where=where)
     now = utcnow()
     values = {
         "run_id": run_id,
@@ -60,6 +65,8 @@ def record_period_result(
         "positives": positives,
         "ci_low": ci_low,
         "ci_high": ci_high,
+        "uauc": uauc,
+        "uauc_users": uauc_users,
         "coefficient": coefficient,
         "coefficient_curve": coefficient_curve,
         "samples_trained": samples_trained,
@@ -90,12 +97,13 @@ def _validate(
     positives: int,
     ci_low: float | None,
     ci_high: float | None,
+    uauc: float | None,
     where: str,
 ) -> None:
     if train_period < 0 or eval_period < 1:
         raise InputError("periods start at 1 (train_period 0 is the untrained model)", where=where)
     if not 0 <= positives <= n:
         raise InputError(f"positives={positives} must lie in [0, n={n}]", where=where)
-    for name, value in (("auc", auc), ("ci_low", ci_low), ("ci_high", ci_high)):
+    for name, value in (("auc", auc), ("ci_low", ci_low), ("ci_high", ci_high), ("uauc", uauc)):
         if value is not None and not (math.isfinite(value) and 0.0 <= value <= 1.0):
             raise InputError(f"{name}={value} must lie in [0, 1] or be None", where=where)

@@ -106,6 +106,8 @@ def test_an_auc_result_is_recorded_as_it_comes(engine: Engine, run_ids: tuple[in
         ({"auc": 1.2}, "auc=1.2 must lie in"),
         ({"ci_low": float("nan")}, "ci_low=nan must lie in"),
         ({"eval_period": 0}, "periods start at 1"),
+        ({"uauc": 1.5}, "uauc=1.5 must lie in"),
+        ({"uauc_users": 11}, "uauc_users=11 must lie in"),
     ],
 )
 def test_impossible_values_are_refused(
