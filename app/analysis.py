@@ -152,7 +152,7 @@ def update_costs(results: pd.DataFrame) -> pd.DataFrame:
 
 
 def coefficient_curves(curves: pd.DataFrame) -> pd.DataFrame:
-    """The alpha/lambda validation curves (docs/method.md section 3), one row per (run, period, value).
+    """The alpha/lambda validation curves (docs/method.md section 3): a row per run, period, value.
 
     `curves` holds one stored curve per row (`app.store_reads.CURVE_COLUMNS`); `chosen` marks
     the coefficient the update picked.

@@ -1,10 +1,10 @@
 """The paper's reference AUCs, shown beside ours on the Compare page.
 
-Copied from docs/method.md section 4 ("Reference results"): Shi et al., "Preliminary Study on Incremental
-Learning for Large Language Model-based Recommender Systems", CIKM 2024, Table 2. LLaMA-7B
-backbone, next-period protocol, mean AUC over D_11..D_20. Our default backbone is far smaller
-(SmolLM2-135M, docs/method.md section 7), so these are a yardstick for the ranking of strategies, not for
-the absolute numbers. The LSAT rows use m = 10, the paper's default.
+Copied from the paper's table in docs/method.md section 4: Shi et al., "Preliminary Study on
+Incremental Learning for Large Language Model-based Recommender Systems", CIKM 2024, Table 2.
+LLaMA-7B backbone, next-period protocol, mean AUC over D_11..D_20. Our default backbone is far
+smaller (SmolLM2-135M, docs/method.md section 7), so these are a yardstick for the ranking of
+strategies, not for the absolute numbers. The LSAT rows use m = 10, the paper's default.
 """
 
 from __future__ import annotations

@@ -10,11 +10,11 @@ built stream folder (`samples.parquet` + `items.parquet`, e.g. the ML-1M stream 
 DeepMusic then embeds the titles with MiniLM, cached in --cache-dir, by default the settings'
 cache).
 
-At each period t of --periods, every model is fully retrained as docs/method.md section 3 says (train_1..t
-plus val_1..t-1, validated on val_t) and scores D_{t+1} (when there is one); the time of the
-other periods is interpolated linearly in t. A fine-tuning step trains on one period, so its
-cost is about that of period 1. Target: five models x 20 periods of full retraining within
-15 minutes on 2 cores, i.e. two single-threaded workers sharing the models.
+At each period t of --periods, every model is fully retrained as docs/method.md section 3 says
+(train_1..t plus val_1..t-1, validated on val_t) and scores D_{t+1} (when there is one); the time of
+the other periods is interpolated linearly in t. A fine-tuning step trains on one period, so its
+cost is about that of period 1. Target: five models x 20 periods of full retraining within 15
+minutes on 2 cores, i.e. two single-threaded workers sharing the models.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Time the reference loop (docs/method.md section 8) against our own LoRA training and scoring, in one
-process, on the same real TALLRec prompts of ML-1M.
+"""Time the reference loop (docs/method.md section 8) against our own LoRA training and scoring, in
+one process, on the same real TALLRec prompts of ML-1M.
 
     python bench/bench_llm.py [--model smollm2|llama7b-shape] [--layers N] [--device auto]
         [--train-samples N] [--score-samples N] [--micro-batch N] [--accumulation N]
@@ -69,7 +69,7 @@ MODELS = ("smollm2", "llama7b-shape")
 LLAMA_HIDDEN, LLAMA_INTERMEDIATE, LLAMA_HEADS = 4096, 11008, 32
 LLAMA_VOCAB = 32000
 TRAIN_PERIOD, SCORE_PERIOD = 10, 11
-"""As the SPEC's SmolLM2 anchor (section 7): train on D_10, score D_11."""
+"""As the SmolLM2 anchor of docs/method.md section 7: train on D_10, score D_11."""
 
 TARGETS = {
     ("cpu", "smollm2"): {"train": 1.5, "score": 2.0},

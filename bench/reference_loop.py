@@ -1,4 +1,4 @@
-"""The reference training and scoring loop of docs/method.md section 8, for timing against our own path.
+"""The reference training and scoring loop (docs/method.md section 8), timed against our own path.
 
 What TianhaoShi2001/LSAT `train.py` runs, restated with today's Hugging Face APIs: a PEFT LoRA
 (r 8, alpha 16, dropout 0.05 on q_proj/v_proj) trained by `transformers.Trainer` with AdamW
@@ -13,7 +13,7 @@ Departures, none of which changes the work done per sample:
 - the answer position is the last Yes/No label of each row, not the reference's count of LLaMA
   token ids (which silently drops titles beginning with "Yes"/"No", see `answer_tokens`);
 - the score renormalises the two probabilities, p_yes / (p_yes + p_no) = softmax over the two
-  logits, where the reference takes a softmax over the two probabilities (`utils.py`); the SPEC's
+  logits, where the reference takes a softmax over the two probabilities (`utils.py`); our
   score is the former, and only then can the two scorers be compared number for number;
 - no checkpoints are saved and no evaluation runs inside the timed training (`eval_strategy=no`):
   the reference's evaluation cost is what the scoring figure measures.

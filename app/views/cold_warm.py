@@ -1,9 +1,10 @@
 """Cold and warm items: each strategy's AUC on items its model was trained on and on new ones.
 
-Warm for a model = seen as a target in the data it was trained on (docs/method.md section 1). In the
-fixed-target protocol every model is tested on D_T, and warm means seen as a target in the first
-half of the stream (docs/method.md section 4, Figures 2 and 4); its view sets all items against warm items
-per update period. The other protocols set warm against cold items per tested period (Figure 3).
+Warm for a model = seen as a target in the data it was trained on (docs/method.md section 1).
+In the fixed-target protocol every model is tested on D_T, and warm means seen as a target in the
+first half of the stream (docs/method.md section 4, Figures 2 and 4); its view sets all items
+against warm items per update period. The other protocols set warm against cold items per tested
+period (Figure 3).
 """
 
 from __future__ import annotations

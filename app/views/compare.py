@@ -29,16 +29,17 @@ def _summary_section(results: pd.DataFrame, experiment: ChosenExperiment) -> pd.
     periods = summary_eval_periods(experiment.protocol, experiment.num_periods)
     st.caption(
         f"Mean AUC over the tested periods D_{periods[0]}..D_{periods[-1]} of the "
-        f"{experiment.protocol} protocol (docs/method.md section 4), with a 95% interval combining the "
-        "per-period DeLong intervals; cells = AUCs averaged so far."
+        f"{experiment.protocol} protocol, with a 95% interval combining the per-period DeLong "
+        "intervals; cells = AUCs averaged so far."
     )
     summary = analysis.protocol_summary(results, experiment.protocol, experiment.num_periods)
     if experiment.protocol == REFERENCE_PROTOCOL and experiment.dataset is not None:
         summary["paper_auc"] = [paper_auc(s, experiment.dataset) for s in summary["strategy"]]
         summary["paper_auc"] = summary["paper_auc"].astype("float64")
         st.caption(
-            f"paper_auc: Shi et al., CIKM 2024, Table 2, {REFERENCE_BACKBONE} backbone, "
-            f"{experiment.dataset} (docs/method.md section 4); compare the ranking, not the level."
+            f"paper_auc: Shi et al., CIKM 2024, Table 2 ({REFERENCE_BACKBONE} backbone, "
+            f"{experiment.dataset}, next-period protocol, mean over D_11..D_20). Our default "
+            "backbone is far smaller: compare the ranking, not the level."
         )
     st.dataframe(
         summary,

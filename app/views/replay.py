@@ -1,8 +1,8 @@
 """Stream replay: step through D_1..D_T of a stored stream and watch it change.
 
-Per period: its size, users, items, positive rate and share of cold target items (docs/method.md section 1:
-an item is cold in D_t if it was no target in D_1..D_{t-1}), how these evolve up to the chosen
-period, and the AUC of every finished next-period run on the periods tested so far.
+Per period: its size, users, items, positive rate and share of cold target items (docs/method.md
+section 1: an item is cold in D_t if it was no target in D_1..D_{t-1}), how these evolve up to the
+chosen period, and the AUC of every finished next-period run on the periods tested so far.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Build the period stream from a ratings table: the reference algorithm of docs/method.md section 1.
+"""Build the period stream from a ratings table (docs/method.md section 1): the reference algorithm.
 
 Reference code: TianhaoShi2001/LSAT, `process_ML_dataset.ipynb` and
 `process_amazon_book_dataset.ipynb`. They loop over Python dicts; we do the same steps with

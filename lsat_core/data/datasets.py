@@ -1,4 +1,4 @@
-"""The datasets LSAT Studio knows by name, with the stream settings of the paper (docs/method.md section 1).
+"""The datasets known by name, with the paper's stream settings (docs/method.md section 1).
 
 `DATASETS` maps a name to where its raw files come from and its default `StreamConfig`. A user's
 own file goes through `TabularSource` or `AmazonReviewsSource` directly (`get_or_build_stream`).

@@ -5,8 +5,8 @@ history titles (rating > 3) go after ``User Preference:``, disliked ones after
 ``User Unpreference:``, each quoted, joined by ``", "``, oldest first; a list may be empty.
 
 Departure from the reference code (TianhaoShi2001/LSAT `utils.generate_prompt`): its first line
-ends with a space before the blank line ("...the request. \\n\\n"); we follow the SPEC's text,
-which has none.
+ends with a space before the blank line ("...the request. \\n\\n"); ours has none
+(docs/method.md section 2.1).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The shapes every other part of the library relies on: ratings tables and stream samples.
 
 A *ratings table* (what a data source yields) is a DataFrame with RATINGS_COLUMNS, in the source
-file's line order (that order breaks timestamp ties, docs/method.md section 1), plus an *items table* with
-ITEMS_COLUMNS (one title per item id).
+file's line order (that order breaks timestamp ties, docs/method.md section 1), plus an *items
+table* with ITEMS_COLUMNS (one title per item id).
 
 A *stream* is a DataFrame of samples with SAMPLE_COLUMNS, one row per sample, in stream order:
 - sample_id: position in the whole ordered stream (before the last-N cut), unique

@@ -26,9 +26,9 @@ def period_stats(stream: Stream) -> pd.DataFrame:
     """One row per period.
 
     items: distinct target items. cold_items: targets of D_t that are not a target in any
-    D_1..D_{t-1} (history items do not count, docs/method.md section 1); cold_item_share is their share of
-    the distinct targets, cold_sample_share the share of D_t's samples whose target is cold.
-    Timestamps are UTC, ISO 8601.
+    D_1..D_{t-1} (history items do not count, docs/method.md section 1); cold_item_share is their
+    share of the distinct targets, cold_sample_share the share of D_t's samples whose target is
+    cold. Timestamps are UTC, ISO 8601.
     """
     rows = []
     seen: set[str] = set()

@@ -1,4 +1,4 @@
-"""Every choice that shapes a period stream (docs/method.md section 1), in one frozen, validated config.
+"""Every choice that shapes a period stream (docs/method.md section 1), in one frozen config.
 
 The defaults are neutral (no filters, the whole stream cut into 20 equal chunks by count); the
 dataset registry (`lsat_core.data.datasets`) holds the reference settings of each dataset.

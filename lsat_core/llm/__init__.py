@@ -1,4 +1,4 @@
-"""The TALLRec LLM recommender (docs/method.md sections 2, 3 and 7): backbone, scoring, LoRA, merging.
+"""The TALLRec recommender (docs/method.md sections 2, 3 and 7): backbone, scoring, LoRA, merging.
 
 - `backbone`: load a causal LM and its tokenizer (`load_backbone`), the default SmolLM2 GGUF
   converted once into a plain safetensors folder (`gguf_backbones`);

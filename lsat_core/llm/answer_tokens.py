@@ -1,10 +1,10 @@
 """Where the answer starts: the first token of "Yes." and of "No." as they follow a prompt.
 
-docs/method.md section 2: ids differ per tokenizer, so we find them by tokenizing prompt + answer and reading
-the token at the position right after the tokenized prompt. The reference code instead counts
-occurrences of the LLaMA ids of "Yes"/"No" in the whole text and keeps only sequences with
-exactly three (TianhaoShi2001/LSAT `utils.preprocess_logits_for_metrics` and `select_data`),
-which silently drops every sample whose titles contain such a token.
+docs/method.md section 2: ids differ per tokenizer, so we find them by tokenizing prompt + answer
+and reading the token at the position right after the tokenized prompt. The reference code instead
+counts occurrences of the LLaMA ids of "Yes"/"No" in the whole text and keeps only sequences with
+exactly three (TianhaoShi2001/LSAT `utils.preprocess_logits_for_metrics` and `select_data`), which
+silently drops every sample whose titles contain such a token.
 """
 
 from __future__ import annotations

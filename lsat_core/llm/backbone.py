@@ -1,4 +1,4 @@
-"""Load the LLM backbone: a causal LM, its tokenizer and its answer tokens (docs/method.md section 7).
+"""Load the LLM backbone: a causal LM, its tokenizer, its answer tokens (docs/method.md section 7).
 
 `BackboneConfig.name_or_path` is either a registered GGUF backbone (default ``smollm2-135m``,
 see `gguf_backbones`), a local folder of any Hugging Face causal LM, or a hub id (downloaded by

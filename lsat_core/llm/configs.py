@@ -61,7 +61,7 @@ class BackboneConfig:
 
 @dataclass(frozen=True)
 class LoraShape:
-    """What a LoRA adapter is, apart from its weights (defaults: the reference, docs/method.md section 2)."""
+    """A LoRA adapter apart from its weights (defaults as the reference, docs/method.md 2.3)."""
 
     r: int = 8
     """Rank of lora_A (r x in) and lora_B (out x r)."""
@@ -117,7 +117,7 @@ class LoraTrainConfig:
     """Longest prompt + answer (tokens) trained on; longer samples are dropped and counted."""
     epochs: int = 2
     """Passes over the training set at most. The reference sets 500 and relies on early
-    stopping; the SPEC's SmolLM2 anchors (section 7) were measured with 2."""
+    stopping; the SmolLM2 anchors of docs/method.md section 7 were measured with 2."""
     max_steps: int | None = None
     """Stop after this many optimizer steps (None: no limit besides epochs)."""
     loss: Literal["whole", "answer"] = "whole"

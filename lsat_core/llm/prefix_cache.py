@@ -1,4 +1,4 @@
-"""Prefix KV caching for scoring (docs/method.md section 8): the tokens every prompt shares run once.
+"""Prefix KV caching for scoring (docs/method.md section 8): tokens every prompt shares run once.
 
 Every TALLRec prompt opens with the same instruction header (about a third of its tokens). We
 find the longest common prefix of the prompts' *token ids* (not text, so a BPE merge across the

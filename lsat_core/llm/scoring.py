@@ -6,7 +6,7 @@ logits for that position only. The tokens all prompts share (the instruction hea
 through a KV cache (`prefix_cache`); several adapters can score the same prompts in one pass
 (PEFT mixed-adapter batches). The reference instead takes a full-vocabulary softmax at every
 position and then a softmax over the two *probabilities* (TianhaoShi2001/LSAT
-`utils.preprocess_logits_for_metrics`); we follow the SPEC: softmax over the two logits.
+`utils.preprocess_logits_for_metrics`); we take the softmax over the two logits.
 """
 
 from __future__ import annotations

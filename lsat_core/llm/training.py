@@ -1,4 +1,4 @@
-"""Train a LoRA adapter on a frozen backbone, early-stopped on validation AUC (docs/method.md section 2).
+"""Train a LoRA adapter on a frozen backbone, early-stopped on validation AUC (docs/method.md 2.3).
 
 Follows the reference loop (TianhaoShi2001/LSAT `train.py`: Hugging Face `Trainer`, r 8, alpha 16,
 dropout 0.05 on q_proj/v_proj, AdamW at 1e-3, micro-batch 32 x 4, cutoff 512, the answer followed

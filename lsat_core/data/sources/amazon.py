@@ -1,6 +1,6 @@
 """Amazon reviews in the public 2018 format (McAuley lab): a 5-core review file such as
-`Books_5.json` and its metadata `meta_Books.json`, JSON lines, optionally gzipped (SPEC
-section 6).
+`Books_5.json` and its metadata `meta_Books.json`, JSON lines, optionally gzipped
+(docs/method.md section 6).
 
 Only the fields we use are parsed (pyarrow with an explicit schema; the files are large and
 their other fields vary in type): reviewerID, asin, overall, unixReviewTime; asin, title.

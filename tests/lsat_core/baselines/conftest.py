@@ -32,7 +32,7 @@ def planted() -> PlantedStream:
 
 @pytest.fixture(scope="session")
 def planted_config() -> ClassicTrainConfig:
-    # A smaller embedding and a larger step than SPEC's defaults only to keep the suite fast;
+    # A smaller embedding and a larger step than the defaults only to keep the suite fast;
     # every model also learns the signal with the defaults, in more epochs.
     return ClassicTrainConfig(max_epochs=30, patience=4, embedding_size=32, learning_rate=3e-3)
 

@@ -1,4 +1,4 @@
-"""The baseline config: docs/method.md section 5 defaults and one-line errors that name the field."""
+"""The baseline config: docs/method.md section 5 defaults, one-line errors that name the field."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from lsat_core.configs import config_from_dict, config_to_dict
 from lsat_core.errors import ConfigError
 
 
-def test_defaults_follow_spec_section_5():
+def test_defaults_follow_method_section_5():
     config = ClassicTrainConfig()
     assert (config.learning_rate, config.batch_size, config.embedding_size) == (1e-3, 256, 64)
     assert config.weight_decay == 1e-5

@@ -11,7 +11,7 @@ from lsat_core.baselines.storage import write_safetensors
 from lsat_core.errors import ConfigError, InputError
 
 
-def test_the_five_baselines_of_spec_section_5():
+def test_the_five_baselines_of_method_section_5():
     assert set(BASELINES) == {"mf", "deepmusic", "gru4rec", "caser", "sasrec"}
     assert all(cls.name == name for name, cls in BASELINES.items())
 

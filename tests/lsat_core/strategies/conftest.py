@@ -42,7 +42,7 @@ COLD_PREFIX = "new-"
 FAST_CLASSIC = ClassicTrainConfig(
     max_epochs=20, patience=3, embedding_size=16, learning_rate=5e-3, eval_interval=2000
 )
-"""Smaller and faster than SPEC's recipe, only to keep the tests within seconds."""
+"""Smaller and faster than docs/method.md section 5's recipe, only to keep tests within seconds."""
 
 
 @dataclass(frozen=True)
