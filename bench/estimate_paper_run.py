@@ -7,9 +7,9 @@ The work is what the launch form's estimate counts (app/work_estimate.py, checke
 engine's work plan by tests/app/test_work_estimate.py) on the real ML-1M stream: LoRA adapters to
 train (shared ones once), samples trained over all epochs, and prompts scored (validations while
 training, coefficient searches, tests). It is an upper bound: early stopping ends training sooner.
-Time = samples / training rate + prompts / scoring rate, at three sets of rates: docs/method.md section 8's
-measured H200 anchors for the reference loop and for a plain PyTorch loop, and the rates of our
-path read from a `bench/bench_llm.py` JSON when one is given (e.g. from a GPU run).
+Time = samples / training rate + prompts / scoring rate, at three sets of rates: docs/method.md
+section 8's measured H200 anchors for the reference loop and for a plain PyTorch loop, and the rates
+of our path read from a `bench/bench_llm.py` JSON when one is given (e.g. from a GPU run).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from lsat_core.data.stats import period_stats
 from lsat_core.engine.options import build_config
 from lsat_core.settings import Settings
 
-# docs/method.md section 8, measured on one H200 (samples/s): the reference Trainer loop on SmolLM2's shape,
-# and the real SmolLM2 in a plain PyTorch loop.
-SPEC_RATES = (
+# The H200 anchors of docs/method.md section 8 (samples/s): the reference Trainer loop on
+# SmolLM2's shape, and the real SmolLM2 in a plain PyTorch loop.
+H200_ANCHOR_RATES = (
     Rates("H200, reference Trainer loop", 220.0, 104.0, "docs/method.md section 8"),
     Rates("H200, plain PyTorch loop", 3254.0, 261.0, "docs/method.md section 8"),
 )
@@ -64,7 +64,7 @@ def main() -> int:
         for row in period_stats(stream).itertuples()
     }
     work = estimate_work(config, sizes)
-    rates = [*SPEC_RATES, *([bench_rates(args.bench_json)] if args.bench_json else [])]
+    rates = [*H200_ANCHOR_RATES, *([bench_rates(args.bench_json)] if args.bench_json else [])]
     hours = {r.hardware: (work.seconds(r) or float("nan")) / 3600 for r in rates}
 
     print(f"paper preset, next-period, {args.dataset}: {', '.join(config.strategies)}")

@@ -24,7 +24,10 @@ from lsat_core.strategies.names import STRATEGY_NAMES
 # Widget keys of the knobs, by Knobs field; a new preset, dataset or protocol resets them.
 KNOB_KEYS = {name: f"launch_{name}" for name in Knobs.__dataclass_fields__}
 LAUNCHED_KEY = "launch_experiment_id"
-M_HELP = "The period whose full-retraining LoRA becomes LSAT's long-term LoRA (docs/method.md section 3)."
+M_HELP = (
+    "m: LSAT's long-term LoRA is the full-retraining LoRA of period m (trained on D_1..D_m), "
+    "frozen from then on; before m, full retraining at t stands in for it."
+)
 # Config fields as the form labels them, for the error messages.
 FIELD_LABELS = {
     "long_term_period": "m",
@@ -177,8 +180,9 @@ strategies = st.multiselect(
     STRATEGY_NAMES,
     default=[s for s in DEFAULT_STRATEGIES.split(",") if s in STRATEGY_NAMES],
     key="launch_strategies",
-    help="LLM update strategies (docs/method.md section 3), classic baselines as <model>:<update> and "
-    "the untuned LLM in_context (docs/method.md section 5).",
+    help="How the model is updated at the end of each period t: LLM (LoRA) update strategies, "
+    "classic recommenders as <model>:<update> (full_retrain or fine_tune), and in_context, the "
+    "untuned LLM prompted with the user's history.",
 )
 backbone = st.text_input(
     "Backbone",
