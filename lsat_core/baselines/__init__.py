@@ -1,4 +1,4 @@
-"""Classic recommender baselines (docs/method.md section 5), RecBole-style: one model per file, one base.
+"""Classic baselines (docs/method.md section 5), RecBole-style: one model per file, one base class.
 
 - `config.py`: `ClassicTrainConfig` (training recipe and model sizes; imports no torch).
 - `base.py`: `ClassicRecommender` (fit / score / save / load); `training.py`: the shared loop

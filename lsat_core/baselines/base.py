@@ -1,10 +1,10 @@
 """The shared base of the classic baselines: fit with early stopping, score, save and load.
 
-docs/method.md section 5: every baseline is trained on the binary label with an MSE loss, Adam (learning
-rate 1e-3, weight decay 1e-5), batch 256, embedding size 64, and scores a sample with the sigmoid
-of its output. As in the TALLRec baseline code (SAI990323/TALLRec, `baseline/movielens`), the MSE
-is taken between sigmoid(output) and the 0/1 label, and the weights kept are those of the
-validation with the best AUC (`training.py`).
+docs/method.md section 5: every baseline is trained on the binary label with an MSE loss, Adam
+(learning rate 1e-3, weight decay 1e-5), batch 256, embedding size 64, and scores a sample with
+the sigmoid of its output. As in the TALLRec baseline code (SAI990323/TALLRec,
+`baseline/movielens`), the MSE is taken between sigmoid(output) and the 0/1 label, and the
+weights kept are those of the validation with the best AUC (`training.py`).
 
 A subclass (one per model file) only says how to build its network; the network maps
 `SampleTensors` to one logit per sample and names its vocabulary-indexed tables so that
@@ -60,7 +60,8 @@ class FitResult:
     """Index in `history` of the validation whose weights the model now holds."""
     initial_val_auc: float | None
     """Validation AUC of `init_state` as it was (None when training from scratch); a caller
-    fine-tuning can keep the previous model when `best_val_auc` falls below it (docs/method.md section 3)."""
+    fine-tuning can keep the previous model when `best_val_auc` falls below it (docs/method.md
+    section 3)."""
     history: tuple[ValidationRecord, ...]
     cost: TrainingCost
     stopped_early: bool
@@ -137,10 +138,10 @@ class ClassicRecommender(ABC):
         """Train on `train_df`, keep the epoch with the best AUC on `val_df`.
 
         Without `init_state` the vocabularies and weights start afresh (full retraining). With
-        it (fine-tuning, docs/method.md section 3) they start from that fitted model of the same kind and
-        architecture: its vocabularies grow by the ids new in `train_df`, known ids keep their
-        rows, new ids start freshly initialised. `init_state` itself is left unchanged (it may be
-        this very object). `progress` is called with every validation record.
+        it (fine-tuning, docs/method.md section 3) they start from that fitted model of the same
+        kind and architecture: its vocabularies grow by the ids new in `train_df`, known ids keep
+        their rows, new ids start freshly initialised. `init_state` itself is left unchanged (it
+        may be this very object). `progress` is called with every validation record.
         """
         started = time.perf_counter()
         device = torch.device(device) if device is not None else default_device()

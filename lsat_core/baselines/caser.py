@@ -6,9 +6,9 @@ through horizontal filters of several heights (ReLU, max-pooled over time) and v
 (linear, one weighted sum of the rows each); their concatenation, after dropout, gives
 z = ReLU(W [o; o_v] + b); then logit = <[z; P_u], W'_target> + b'_target.
 Departures: the history rows carry the rating feedback (item + liked/disliked embedding, as the
-TALLRec `Caser_with_label` baseline); pointwise MSE on the label (docs/method.md section 5) instead of the
-paper's negative-sampled cross-entropy; filter heights 2, 3, 4 as the TALLRec baseline rather
-than every height 1..L.
+TALLRec `Caser_with_label` baseline); pointwise MSE on the label (docs/method.md section 5)
+instead of the paper's negative-sampled cross-entropy; filter heights 2, 3, 4 as the TALLRec
+baseline rather than every height 1..L.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Networks", ICLR 2016. The history (item + liked/disliked feedback, as the TALLRe
 `GRU_with_label` baseline feeds it) runs through a GRU; its last hidden state meets the target's
 output vector: logit = <h_L, w_target> + b_target. Departures, all shared with the TALLRec
 baseline: the fixed 10-item history of each sample replaces session-parallel mini-batches, and
-a pointwise MSE on the label (docs/method.md section 5) replaces the ranking losses (BPR, TOP1); one GRU
-layer as in the paper (the TALLRec script defaults to four).
+a pointwise MSE on the label (docs/method.md section 5) replaces the ranking losses (BPR, TOP1);
+one GRU layer as in the paper (the TALLRec script defaults to four).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Koren, Bell, Volinsky. "Matrix Factorization Techniques for Recommender Systems", IEEE Computer
 2009: r_ui = mu + b_u + b_i + <p_u, q_i>. Departures: trained on the binary label through a
-sigmoid with MSE (docs/method.md section 5) instead of regressing the raw rating, and with Adam instead of
-SGD; the sample's history is not used (MF is the non-sequential collaborative baseline).
+sigmoid with MSE (docs/method.md section 5) instead of regressing the raw rating, and with Adam
+instead of SGD; the sample's history is not used (MF is the non-sequential collaborative baseline).
 """
 
 from __future__ import annotations

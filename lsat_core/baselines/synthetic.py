@@ -9,8 +9,8 @@ a propensity to like and be liked (main effects a model picks up in its first st
 `popularity_exponent` skews item popularity and `user_active_days` confines each user to a
 short stretch of time, so that, as in ML-1M, a period holds few users with many samples each.
 
-Samples are built as docs/method.md section 1 builds them: each interaction with ten earlier ones of its
-user is a sample, ordered by time, cut into periods by count, 90% train / 10% val.
+Samples are built as docs/method.md section 1 builds them: each interaction with ten earlier ones
+of its user is a sample, ordered by time, cut into periods by count, 90% train / 10% val.
 """
 
 from __future__ import annotations

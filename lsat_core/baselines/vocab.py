@@ -1,10 +1,10 @@
 """Id-to-row maps of the classic baselines, with a reserved unknown row, and how they grow.
 
 Row 0 of every user or item table is the *unknown* slot: ids the model never trained on (new
-users, cold items, docs/method.md section 1) map there and are scored instead of raising. Training masks
-a small share of ids to that row (`ClassicTrainConfig.unknown_rate`), so the slot learns what
-an unseen id looks like on average; the reference baselines instead leave rows of unseen items
-at their random initial values.
+users, cold items, docs/method.md section 1) map there and are scored instead of raising.
+Training masks a small share of ids to that row (`ClassicTrainConfig.unknown_rate`), so the slot
+learns what an unseen id looks like on average; the reference baselines instead leave rows of
+unseen items at their random initial values.
 
 Fine-tuning (docs/method.md section 3) continues from the previous period's model while new ids keep
 arriving. A vocabulary therefore only ever grows by appending: an id keeps its row for the life

@@ -77,7 +77,8 @@ class LoraFamily:
             init_adapter=init,
             progress=lambda done, total: progress(f"train {spec.label()}", done, total),
         )
-        # Fine-tuning keeps the previous adapter when training made validation worse (docs/method.md section 3).
+        # Fine-tuning keeps the previous adapter when training made validation worse
+        # (docs/method.md section 3).
         start = trained.start_val_auc
         kept_previous = init is not None and start is not None and trained.best_val_auc < start
         cost = trained.cost

@@ -1,8 +1,8 @@
 """Named starting points for an experiment config. Every value a preset sets ends up in the
 stored config, so a result never depends on what a preset meant at the time.
 
-- paper: the full protocol of docs/method.md section 4 with the reference settings (all samples, every
-  period, m = 10, micro-batch 32 x 4, patience 10 / 5, two epochs at most).
+- paper: the full protocol of docs/method.md section 4 with the reference settings (all samples,
+  every period, m = 10, micro-batch 32 x 4, patience 10 / 5, two epochs at most).
 - quick: sized for a 2-core CPU, where SmolLM2-135M scores about one real prompt a second and
   trains on about 0.4: a fixed random subset of each period (32 train, 16 validation, 48 test
   samples), one epoch in batches of 8 x 2 validated every 2 steps, m = 1 and the update periods
