@@ -3,8 +3,9 @@
 Two strategies tested on the same period are strongly correlated, so their AUCs are compared by
 the paired DeLong test (DeLong, DeLong & Clarke-Pearson 1988): the difference's variance is
 S11 + S22 - 2 S12 of the joint covariance of the structural components. Periods are independent
-test sets, so a mean of per-period differences has variance sum(var_t) / T^2. The paired
-bootstrap (resampling within each period, same indices for both models) is the
+test sets, so a mean of per-period differences has variance sum(var_t) / T^2 (several updates
+tested on one period, as fixed-target's on D_T, are a contrast under their joint covariance).
+The paired bootstrap (resampling within each period, same indices for both models) is the
 distribution-free check of both. Many pairs in one comparison: Holm-adjusted p-values.
 """
 
@@ -25,7 +26,7 @@ class AucDifference:
     """AUC of model a minus AUC of model b, with its DeLong variance and a normal test."""
 
     auc_a: float
-    """Model a's AUC (over several periods: the mean of its per-period AUCs)."""
+    """Model a's AUC (over several cells: the mean of its per-cell AUCs)."""
     auc_b: float
     difference: float
     variance: float
@@ -48,80 +49,82 @@ class BootstrapDifference:
     resamples: int
 
 
+PeriodScores = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""One tested period: its labels [n] and models a's and b's scores, [n] or [cells, n] (several
+cells where one period tests several updates, as fixed-target's D_T; row i of a pairs with row
+i of b)."""
+
+
 def paired_delong(
     labels: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray, confidence: float = 0.95
 ) -> AucDifference:
     """The paired DeLong test of AUC(a) - AUC(b) on one test set."""
-    y = np.asarray(labels, dtype=np.int64).ravel()
-    a = np.asarray(scores_a, dtype=np.float64).ravel()
-    b = np.asarray(scores_b, dtype=np.float64).ravel()
-    if not y.size == a.size == b.size:
-        raise ValueError(f"labels and scores differ in length: {y.size}, {a.size}, {b.size}")
-    scores = np.vstack([a, b])
-    if not np.all(np.isfinite(scores)):
-        raise ValueError("scores contain NaN or infinity")
-    positives = int(y.sum())
-    if positives in (0, y.size):
-        raise ValueError(f"AUC undefined: {y.size} samples, {positives} positive")
-    aucs = _aucs(y, scores)
-    s = delong_covariance(y, scores)
-    variance = max(float(s[0, 0] + s[1, 1] - 2 * s[0, 1]), 0.0)
-    return _normal_test(float(aucs[0]), float(aucs[1]), variance, confidence)
+    return pooled_paired_delong([(labels, scores_a, scores_b)], confidence)
 
 
-def pooled_difference(periods: Sequence[AucDifference], confidence: float = 0.95) -> AucDifference:
-    """The mean of per-period differences; its variance is sum(var_t) / T^2 (independent sets)."""
+def pooled_paired_delong(
+    periods: Sequence[PeriodScores], confidence: float = 0.95
+) -> AucDifference:
+    """The mean over every cell of AUC(a) - AUC(b), tested against zero.
+
+    Periods are independent test sets, so their variances add: with one cell per period the mean
+    of T differences has variance sum(var_t) / T^2. Cells on one same period share its samples,
+    so within a period the variance is that of the contrast (+1 for a's cells, -1 for b's) under
+    the joint DeLong covariance of all of them.
+    """
     if not periods:
         raise ValueError("no periods to pool")
-    count = len(periods)
-    variance = sum(p.variance for p in periods) / count**2
-    return _normal_test(
-        sum(p.auc_a for p in periods) / count,
-        sum(p.auc_b for p in periods) / count,
-        variance,
-        confidence,
-    )
+    cells = 0
+    auc_sums = np.zeros(2)
+    variance = 0.0
+    for labels, scores_a, scores_b in periods:
+        y, scores = _checked(labels, scores_a, scores_b)
+        k = scores.shape[0] // 2
+        aucs = _aucs(y, scores)
+        auc_sums += aucs[:k].sum(), aucs[k:].sum()
+        contrast = np.r_[np.ones(k), -np.ones(k)]
+        variance += float(contrast @ delong_covariance(y, scores) @ contrast)
+        cells += k
+    auc_a, auc_b = auc_sums / cells
+    return _normal_test(float(auc_a), float(auc_b), max(variance, 0.0) / cells**2, confidence)
 
 
 def paired_bootstrap(
-    labels: Sequence[np.ndarray],
-    scores_a: Sequence[np.ndarray],
-    scores_b: Sequence[np.ndarray],
+    periods: Sequence[PeriodScores],
     *,
     resamples: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
 ) -> BootstrapDifference:
-    """Bootstrap of the mean over periods of AUC(a) - AUC(b), one array per period.
+    """Bootstrap of `pooled_paired_delong`'s difference, its distribution-free check.
 
     Each resample draws, within every period and within each class, samples with replacement,
-    the same indices for both models. Keeping each period's positives and negatives at their
-    counts matches DeLong's variance, which is conditional on them.
+    the same indices for every cell of both models. Keeping each period's positives and
+    negatives at their counts matches DeLong's variance, which is conditional on them.
     """
     rng = np.random.default_rng(seed)
+    cells = 0
     observed = 0.0
     resampled = np.zeros(resamples)
-    for y, a, b in zip(labels, scores_a, scores_b, strict=True):
-        y = np.asarray(y, dtype=np.int64)
-        scores = np.vstack([np.asarray(a, dtype=np.float64), np.asarray(b)])
-        pos = np.flatnonzero(y == 1)
-        neg = np.flatnonzero(y == 0)
-        if pos.size == 0 or neg.size == 0:
-            raise ValueError(f"AUC undefined in a period: {y.size} samples, {pos.size} positive")
-        auc_a, auc_b = _aucs(y, scores)
-        observed += auc_a - auc_b
+    for labels, scores_a, scores_b in periods:
+        y, scores = _checked(labels, scores_a, scores_b)
+        k = scores.shape[0] // 2
+        aucs = _aucs(y, scores)
+        observed += aucs[:k].sum() - aucs[k:].sum()
+        pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
         # [resamples, m + n] indices, positives first (what _resampled_aucs expects).
         index = np.hstack(
             [rng.choice(pos, (resamples, pos.size)), rng.choice(neg, (resamples, neg.size))]
         )
-        resampled += _resampled_aucs(scores[0][index], pos.size)
-        resampled -= _resampled_aucs(scores[1][index], pos.size)
-    count = len(labels)
-    resampled /= count
+        for row in range(2 * k):
+            sign = 1.0 if row < k else -1.0
+            resampled += sign * _resampled_aucs(scores[row][index], pos.size)
+        cells += k
+    resampled /= cells
     tail = (1 - confidence) / 2
     low, high = np.quantile(resampled, [tail, 1 - tail])
     return BootstrapDifference(
-        difference=float(observed / count),
+        difference=float(observed / cells),
         std_error=float(np.std(resampled, ddof=1)),
         ci_low=float(low),
         ci_high=float(high),
@@ -137,6 +140,26 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     adjusted = np.empty_like(p)
     adjusted[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
     return adjusted
+
+
+def _checked(
+    labels: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels [n] and both models' cells stacked [2 * cells, n]: a's rows, then b's."""
+    y = np.asarray(labels, dtype=np.int64).ravel()
+    a = np.atleast_2d(np.asarray(scores_a, dtype=np.float64))
+    b = np.atleast_2d(np.asarray(scores_b, dtype=np.float64))
+    if not y.size == a.shape[1] == b.shape[1]:
+        raise ValueError(f"labels and scores differ in length: {y.size}, {a.shape}, {b.shape}")
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"models a and b have {a.shape[0]} and {b.shape[0]} cells")
+    scores = np.vstack([a, b])
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("scores contain NaN or infinity")
+    positives = int(y.sum())
+    if positives in (0, y.size):
+        raise ValueError(f"AUC undefined: {y.size} samples, {positives} positive")
+    return y, scores
 
 
 def _aucs(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:

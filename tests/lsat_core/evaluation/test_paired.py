@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from lsat_core.evaluation.paired import holm, paired_bootstrap, paired_delong, pooled_difference
+from lsat_core.evaluation.paired import (
+    holm,
+    paired_bootstrap,
+    paired_delong,
+    pooled_paired_delong,
+)
 from lsat_core.evaluation.user_auc import user_auc
 
 
@@ -48,7 +53,7 @@ def test_paired_delong_agrees_with_the_paired_bootstrap():
     labels, a, b = correlated_models(rng, 1500, gap=0.15)
     delong = paired_delong(labels, a, b)
     resamples = 2000
-    boot = paired_bootstrap([labels], [a], [b], resamples=resamples, seed=5)
+    boot = paired_bootstrap([(labels, a, b)], resamples=resamples, seed=5)
     assert boot.difference == pytest.approx(delong.difference)
     # The bootstrap's variance has relative Monte Carlo error sqrt(2 / (B - 1)), about 3%;
     # four of those is the tolerance.
@@ -61,12 +66,29 @@ def test_pooled_difference_agrees_with_the_bootstrap_stratified_by_period():
     rng = np.random.default_rng(6)
     periods = [correlated_models(rng, n, gap) for n, gap in ((800, 0.1), (1200, 0.0), (500, 0.3))]
     per_period = [paired_delong(*p) for p in periods]
-    pooled = pooled_difference(per_period)
+    pooled = pooled_paired_delong(periods)
     assert pooled.difference == pytest.approx(np.mean([p.difference for p in per_period]))
     assert pooled.variance == pytest.approx(sum(p.variance for p in per_period) / 9)
-    labels, a, b = zip(*periods, strict=True)
-    boot = paired_bootstrap(labels, a, b, resamples=2000, seed=7)
+    boot = paired_bootstrap(periods, resamples=2000, seed=7)
     assert boot.difference == pytest.approx(pooled.difference)
+    assert boot.std_error**2 == pytest.approx(pooled.variance, rel=4 * np.sqrt(2 / 2000))
+
+
+def test_cells_on_one_period_pool_as_a_correlated_contrast():
+    # Fixed-target: three updates of each model tested on the same D_T. Their differences are
+    # correlated, so the pooled variance exceeds the independent sum(var) / 9.
+    rng = np.random.default_rng(12)
+    labels = rng.integers(0, 2, 1000)
+    shared = rng.normal(size=1000)
+    a = np.stack(
+        [labels * (1.0 + 0.1 * i) + shared + 0.5 * rng.normal(size=1000) for i in range(3)]
+    )
+    b = np.stack([labels * 0.8 + shared + 0.5 * rng.normal(size=1000) for _ in range(3)])
+    pooled = pooled_paired_delong([(labels, a, b)])
+    cells = [paired_delong(labels, a[i], b[i]) for i in range(3)]
+    assert pooled.difference == pytest.approx(np.mean([c.difference for c in cells]))
+    assert pooled.variance > sum(c.variance for c in cells) / 9
+    boot = paired_bootstrap([(labels, a, b)], resamples=2000, seed=13)
     assert boot.std_error**2 == pytest.approx(pooled.variance, rel=4 * np.sqrt(2 / 2000))
 
 
