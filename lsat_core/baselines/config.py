@@ -1,6 +1,6 @@
 """The one configuration of every classic baseline: training settings and architecture sizes.
 
-docs/method.md section 5 fixes the shared training recipe (MSE on the binary label, Adam, lr 1e-3, batch
+docs/method.md section 5 fixes the shared recipe (MSE on the binary label, Adam, lr 1e-3, batch
 256, embedding 64, weight decay 1e-5); the per-model sizes follow each model's paper or the
 TALLRec baseline code (SAI990323/TALLRec, `baseline/movielens/*_with_label*.py`) and are named
 after their model, as RecBole keeps one flat config. This module imports no torch, so the

@@ -10,7 +10,7 @@ data only; a separate content network is fitted to those item factors by MSE, it
 reaching the factors; and every target item, warm or cold, is scored from its predicted factors,
 so no item id is needed at scoring time and warm and cold items are ranked on one scale.
 Departures: the collaborative model is biased MF trained on the binary label through a sigmoid
-with MSE (docs/method.md section 5) rather than WMF on play counts; the content is the item title's frozen
+with MSE (docs/method.md section 5), not WMF on play counts; the content is the item title's frozen
 all-MiniLM-L6-v2 embedding (`text_features.py`) and the network an MLP rather than a CNN on
 audio; the content network also predicts the item bias; both stages run in one training loop
 (the regression target is the current factor, detached) so that early stopping on validation

@@ -2,7 +2,7 @@
 
 One family per baseline, named after it ("mf", "sasrec", ...), so `ModelSpec("mf", FULL, t)`
 is MF fully retrained at t and `ModelSpec("mf", FINE_TUNE, t)` MF fine-tuned from t - 1, with
-the training data of docs/method.md section 3 (`model_specs.py`). Training, saving and scoring are the
+the training data of docs/method.md section 3 (`model_specs.py`). Training, saving, scoring are the
 baselines' own (`lsat_core.baselines`); this module adds what the engine asks of a family:
 the key, the fine-tuning rule and the cost.
 
@@ -156,7 +156,8 @@ class ClassicFamily:
                 train.frame, val.frame, self._config.classic, init, report, device=DEVICE
             )
         cpu_seconds = time.process_time() - started
-        # Fine-tuning keeps the previous model when training made validation worse (docs/method.md section 3).
+        # Fine-tuning keeps the previous model when training made validation worse
+        # (docs/method.md section 3).
         start = fitted.initial_val_auc
         kept_previous = start is not None and fitted.best_val_auc < start
         best = fitted.history[fitted.best]

@@ -92,7 +92,7 @@ class ArtifactStatus(enum.StrEnum):
 
 
 class Segment(enum.StrEnum):
-    """Which test items an AUC covers: all, or warm/cold for the model (docs/method.md section 1)."""
+    """The test items an AUC covers: all, or warm/cold for the model (docs/method.md section 1)."""
 
     ALL = "all"
     WARM = "warm"
@@ -274,7 +274,7 @@ class PeriodResult(Base):
     coefficient: Mapped[float | None]
     """The alpha (LSAT-EN) or lambda (LSAT-TA) chosen on validation; NULL for other strategies."""
     coefficient_curve: Mapped[list[Any] | None]
-    """The whole validation curve: [{"coefficient": c, "auc": a}, ...] (docs/method.md section 3)."""
+    """The validation curve: [{"coefficient": c, "auc": a}, ...] (docs/method.md section 3)."""
     samples_trained: Mapped[int | None] = mapped_column(BigInteger)
     """Samples seen by the update that produced this model (epochs counted)."""
     tokens_trained: Mapped[int | None] = mapped_column(BigInteger)
