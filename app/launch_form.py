@@ -1,7 +1,7 @@
 """What the Launch page's form holds and the experiment config it makes.
 
 The config is built by the very function `lsat run` and `lsat submit` use
-(`lsat_core.engine.options.build_config`), so a form and a command line with the same values queue
+(`lsat_core.runner.options.build_config`), so a form and a command line with the same values queue
 the same experiment, and every value is checked by `ExperimentConfig` (a `ConfigError` whose
 `where` names the field at fault). The form is reached over the network: its backbone path must
 lie inside the data dir, and the work it asks for within the deployment's `WorkLimits`.
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.options import build_config
 from lsat_core.engine.presets import preset_config
+from lsat_core.runner.options import build_config
 from lsat_core.settings import WorkLimits
-from lsat_core.strategies.names import STRATEGY_NAMES
+from lsat_core.strategies.registry import strategy_names
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class LaunchForm:
 
 def preset_defaults(preset: str, dataset: str, protocol: str) -> tuple[Knobs, ExperimentConfig]:
     """The knobs of `preset` for this dataset and protocol, with the config they come from."""
-    config = preset_config(preset, STRATEGY_NAMES[:1], dataset=dataset, protocol=protocol)
+    config = preset_config(preset, strategy_names()[:1], dataset=dataset, protocol=protocol)
     knobs = Knobs(
         m=config.long_term_period,
         rank=config.lora.r,

@@ -1,10 +1,10 @@
 """How much work an experiment is before it is launched: models to train, samples to train on
 and to score, and a rough time at simple per-sample rates.
 
-The models are those `lsat_core.runner.work_plan.models_needed` plans. That module reaches the
-strategy registry, which imports torch, so the models each strategy's update is made of are
-restated here (`UPDATE_MODELS`, after each strategy's `components`); tests/app/test_work_estimate.py
-checks them against `models_needed` for every strategy the names module lists.
+The models are those the work plan trains (`lsat_core.runner.work_plan.models_needed`), and the
+scorings per update those each strategy declares (`Strategy.test_scorings`,
+`validation_scorings`); strategies declare their work without torch, so a registered strategy
+is estimated with no change here.
 
 Counts are upper bounds: early stopping may end training sooner, and a worker that already holds
 a model's scores on a sample set does not score it again.
@@ -14,74 +14,19 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.model_specs import FINE_TUNE, FULL, LORA, SHORT, ModelSpec
-from lsat_core.evaluation.protocols import plan_steps
-from lsat_core.strategies.names import CLASSIC_STRATEGIES, IN_CONTEXT
-
-COEFFICIENT_POINTS = 11
-"""`lsat_core.llm.merging.COEFFICIENT_GRID` (0.0, 0.1, ..., 1.0); that module imports torch."""
-
-
-def long_term_spec(t: int, config: ExperimentConfig) -> ModelSpec:
-    """The long-term LoRA serving at t (`lsat_core.strategies.long_term.long_term_spec`)."""
-    m, k = config.long_term_period, config.long_term_refresh
-    if t < m:
-        return ModelSpec(LORA, FULL, t)
-    return ModelSpec(LORA, FULL, m + ((t - m) // k) * k if k else m)
-
-
-UpdateModels = Callable[[int, ExperimentConfig], tuple[ModelSpec, ...]]
-CLASSIC_ROLES = {"full_retrain": FULL, "fine_tune": FINE_TUNE}
-"""A classic baseline's update strategy -> the role of the model it trains at t."""
-
-
-def _classic(strategy: str) -> UpdateModels:
-    baseline, update = strategy.split(":")
-    return lambda t, config: (ModelSpec(baseline, CLASSIC_ROLES[update], t),)
-
-
-UPDATE_MODELS: dict[str, UpdateModels] = {
-    "full_retrain": lambda t, c: (ModelSpec(LORA, FULL, t),),
-    "fine_tune": lambda t, c: (ModelSpec(LORA, FINE_TUNE, t),),
-    "short_term": lambda t, c: (ModelSpec(LORA, SHORT, t),),
-    "long_term": lambda t, c: (long_term_spec(t, c),),
-    "lsat_en": lambda t, c: (long_term_spec(t, c), ModelSpec(LORA, SHORT, t)),
-    "lsat_ta": lambda t, c: (long_term_spec(t, c), ModelSpec(LORA, SHORT, t)),
-    "lsat_en_full": lambda t, c: (ModelSpec(LORA, FULL, t), ModelSpec(LORA, SHORT, t)),
-    IN_CONTEXT: lambda t, c: (),
-} | {name: _classic(name) for name in CLASSIC_STRATEGIES}
-"""Strategy -> the trained models its update at t is made of (each strategy's `components`)."""
-TEST_SCORINGS = {"lsat_en": 2, "lsat_en_full": 2, "lsat_ta": 3}
-"""Scorings of a test set per update (1 for the others): the ensemble mixes the outputs of its two
-parts; the merged adapter is a third model, beside the parts whose results are recorded too."""
-VALIDATION_SCORINGS = {"lsat_en": 2, "lsat_en_full": 2, "lsat_ta": COEFFICIENT_POINTS}
-"""Scorings of the update period's validation set when choosing the coefficient (docs/method.md
-section 3): the ensemble scores its two parts once and mixes their outputs; task arithmetic scores
-one merged adapter per point of the grid."""
-
-
-def update_models(config: ExperimentConfig, strategy: str, t: int) -> tuple[ModelSpec, ...]:
-    if strategy not in UPDATE_MODELS:
-        raise ValueError(f"no work estimate for strategy {strategy!r}: add it to UPDATE_MODELS")
-    return UPDATE_MODELS[strategy](t, config)
+from lsat_core.engine.model_specs import LORA, ModelSpec
+from lsat_core.runner import work_plan
+from lsat_core.strategies.registry import get_strategy
 
 
 def models_needed(config: ExperimentConfig) -> frozenset[ModelSpec]:
-    """Every model the experiment trains, fine-tuning parents included (work_plan's)."""
-    found: set[ModelSpec] = set()
-    for strategy in config.strategies:
-        for step in plan_steps(config.protocol, config.num_periods, config.update_periods):
-            for spec in update_models(config, strategy, step.train_period):
-                current: ModelSpec | None = spec
-                while current is not None and current not in found:
-                    found.add(current)
-                    current = current.parent
-    return frozenset(found)
+    """Every model the experiment trains, fine-tuning parents included."""
+    return work_plan.models_needed(config, config.strategies, work_plan.experiment_steps(config))
 
 
 @dataclass(frozen=True)
@@ -166,9 +111,9 @@ def estimate_work(config: ExperimentConfig, sizes: Mapping[int, PeriodSize] | No
     alone gives the sizes, and a part without a budget is unknown)."""
     models = models_needed(config)
     lora = [spec for spec in models if spec.family == LORA]
-    steps = plan_steps(config.protocol, config.num_periods, config.update_periods)
-    # Every strategy but the classic baselines scores prompts with the LLM (in_context untuned).
-    llm_strategies = [s for s in config.strategies if s not in CLASSIC_STRATEGIES]
+    steps = work_plan.experiment_steps(config)
+    # The strategies scored with the LLM (in_context untuned): only their prompts are timed.
+    llm_strategies = [s for s in config.strategies if get_strategy(s).family == LORA]
     part = _PartSizes(config, sizes)
     training = [_training(config, spec, part) for spec in lora]
     trained = _sum(samples for samples, _ in training)
@@ -234,12 +179,13 @@ def _training(
 def _evaluation(strategy: str, t: int, eval_periods: Iterable[int], part: _PartSizes) -> int | None:
     """Prompts one update scores: the coefficient search on val_t, then each tested period with
     the served model and, for LSAT, each of its parts (recorded too)."""
+    declared = get_strategy(strategy)
     tests = _sum(part(period, "test") for period in eval_periods)
-    searches = VALIDATION_SCORINGS.get(strategy, 0)
+    searches = declared.validation_scorings
     val = part(t, "val") if searches else 0
     if tests is None or val is None:
         return None
-    return TEST_SCORINGS.get(strategy, 1) * tests + searches * val
+    return declared.test_scorings * tests + searches * val
 
 
 def _sum(values: Iterable[int | None]) -> int | None:

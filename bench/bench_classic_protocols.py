@@ -46,7 +46,7 @@ from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import Artifact
 from lsat_core.store.queries import results_frame
-from lsat_core.strategies.names import CLASSIC_BASELINES
+from lsat_core.strategies.classic import CLASSIC_BASELINES
 
 TARGET_SECONDS = 15 * 60
 _CPU_FIELDS = ("user", "system", "children_user", "children_system")

@@ -41,7 +41,7 @@ from lsat_core.store import (
     set_run_status,
     upgrade,
 )
-from lsat_core.strategies.names import LLM_STRATEGIES
+from lsat_core.strategies.registry import LLM_STRATEGIES
 
 TARGET_S = 1.0
 TRIVIAL_PAGE = "import streamlit as st\nst.write('hello')"

@@ -54,7 +54,7 @@ from sqlalchemy import Engine, func, select
 from streamlit.testing.v1 import AppTest
 
 from cli.worker_commands import worker_argv
-from lsat_core.engine.options import build_config
+from lsat_core.runner.options import build_config
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade

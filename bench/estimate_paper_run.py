@@ -22,7 +22,7 @@ from pathlib import Path
 from app.work_estimate import PeriodSize, Rates, estimate_work
 from lsat_core.data.datasets import load_stream
 from lsat_core.data.stats import period_stats
-from lsat_core.engine.options import build_config
+from lsat_core.runner.options import build_config
 from lsat_core.settings import Settings
 
 # The H200 anchors of docs/method.md section 8 (samples/s): the reference Trainer loop on

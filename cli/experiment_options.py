@@ -7,10 +7,17 @@ from typing import Annotated, Any
 
 import typer
 
-from lsat_core.engine.options import build_config
 from lsat_core.evaluation.protocols import PROTOCOLS
+from lsat_core.runner.options import build_config
+from lsat_core.strategies.registry import STRATEGIES
 
-Strategies = Annotated[str, typer.Option(help="Comma-separated strategy names.")]
+Strategies = Annotated[
+    str,
+    typer.Option(
+        help=f"Comma-separated strategy names of {', '.join(STRATEGIES)} "
+        "(`lsat strategies` says what each does)."
+    ),
+]
 Dataset = Annotated[str, typer.Option(help="Registered dataset name.")]
 Protocol = Annotated[str, typer.Option(help=f"One of {', '.join(PROTOCOLS)}.")]
 Preset = Annotated[str, typer.Option(help="quick (CPU-sized) or paper (the full protocol).")]

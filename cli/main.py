@@ -12,6 +12,7 @@ import typer
 from cli.data_commands import data_app
 from cli.db_commands import db_app
 from cli.run_command import run
+from cli.strategies_command import strategies
 from cli.worker_commands import register as register_worker_commands
 from lsat_core.errors import LsatError
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(db_app, name="db")
 app.command("run")(run)
+app.command("strategies")(strategies)
 register_worker_commands(app)
 
 

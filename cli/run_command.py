@@ -6,8 +6,8 @@ import typer
 
 from cli import experiment_options as opt
 from cli.progress import TaskBars
-from lsat_core.engine.options import DEFAULT_STRATEGIES, build_config
 from lsat_core.evaluation.protocols import EvalStep
+from lsat_core.runner.options import DEFAULT_STRATEGIES, build_config
 from lsat_core.settings import Settings, redact_url
 
 

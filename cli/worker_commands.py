@@ -24,7 +24,7 @@ from typing import Annotated
 import typer
 
 from cli import experiment_options as opt
-from lsat_core.engine.options import DEFAULT_STRATEGIES, build_config
+from lsat_core.runner.options import DEFAULT_STRATEGIES, build_config
 from lsat_core.errors import ConfigError, InputError
 from lsat_core.settings import Settings, redact_url
 from worker.config import DEFAULT_REDELIVERY_SECONDS

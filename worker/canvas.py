@@ -27,7 +27,7 @@ from celery.canvas import Signature
 
 from lsat_core.engine.model_specs import LORA, ModelSpec
 from lsat_core.runner.work_plan import Evaluation, WorkPlan
-from lsat_core.strategies.registry import STRATEGIES
+from lsat_core.strategies.registry import get_strategy
 from worker.names import CPU_QUEUE, EVALUATE_STEP, GPU_QUEUE, TRAIN_MODEL
 
 LLM_FAMILIES = frozenset({LORA})
@@ -75,7 +75,7 @@ def build_canvas(
     links: dict[ModelSpec, list[Signature]] = defaultdict(list)
     evaluations = []
     for evaluation in plan.evaluations:
-        queue = queue_for(STRATEGIES[evaluation.strategy].family, gpu_worker_present)
+        queue = queue_for(get_strategy(evaluation.strategy).family, gpu_worker_present)
         task_id = evaluate_task_id(experiment_id, evaluation)
         signature = app.signature(
             EVALUATE_STEP,

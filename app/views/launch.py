@@ -13,12 +13,12 @@ from app.widgets import format_seconds
 from lsat_core.configs import config_to_dict
 from lsat_core.data.datasets import DATASETS
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.options import DEFAULT_STRATEGIES
 from lsat_core.engine.presets import PRESETS
 from lsat_core.errors import InputError, LsatError
 from lsat_core.evaluation.protocols import PROTOCOLS
 from lsat_core.llm.configs import BackboneConfig
-from lsat_core.strategies.names import STRATEGY_NAMES
+from lsat_core.runner.options import DEFAULT_STRATEGIES
+from lsat_core.strategies.registry import STRATEGIES
 
 # Module-level strings would be drawn on the page (Streamlit's "magic"): notes are comments here.
 # Widget keys of the knobs, by Knobs field; a new preset, dataset or protocol resets them.
@@ -120,10 +120,6 @@ def _samples(count: int) -> str:
 
 
 def _estimate(config: ExperimentConfig) -> None:
-    unknown = [s for s in config.strategies if s not in work_estimate.UPDATE_MODELS]
-    if unknown:
-        st.caption(f"No work estimate for {', '.join(unknown)} yet.")
-        return
     sizes = service.stream_sizes(config.dataset, config_to_dict(config.stream))
     work = work_estimate.estimate_work(config, sizes)
     rates = work_estimate.local_rates()
@@ -177,12 +173,13 @@ st.header("Launch a comparison")
 dataset, protocol, preset = _choices()
 strategies = st.multiselect(
     "Strategies",
-    STRATEGY_NAMES,
-    default=[s for s in DEFAULT_STRATEGIES.split(",") if s in STRATEGY_NAMES],
+    tuple(STRATEGIES),
+    default=[s for s in DEFAULT_STRATEGIES.split(",") if s in STRATEGIES],
     key="launch_strategies",
     help="How the model is updated at the end of each period t: LLM (LoRA) update strategies, "
     "classic recommenders as <model>:<update> (full_retrain or fine_tune), and in_context, the "
-    "untuned LLM prompted with the user's history.",
+    "untuned LLM prompted with the user's history:\n\n"
+    + "\n".join(f"- {name}: {s.summary}" for name, s in STRATEGIES.items()),
 )
 backbone = st.text_input(
     "Backbone",

@@ -17,7 +17,7 @@ from lsat_core.engine.lora_family import LoraFamily
 from lsat_core.engine.model_specs import LORA
 from lsat_core.engine.workbench import Workbench
 from lsat_core.settings import Settings
-from lsat_core.strategies.registry import STRATEGIES
+from lsat_core.strategies.registry import get_strategy
 
 
 def experiment_stream(config: ExperimentConfig, settings: Settings) -> Stream:
@@ -30,7 +30,7 @@ def build_families(
     """The families the config's strategies use: the LoRA family (with its backbone) only for
     LLM strategies and the in-context baseline, one classic family per baseline used."""
     families: dict[str, ModelFamily] = {}
-    for name in dict.fromkeys(STRATEGIES[s].family for s in config.strategies):
+    for name in dict.fromkeys(get_strategy(s).family for s in config.strategies):
         if name == LORA:
             families[name] = LoraFamily(config, stream, settings.cache_dir)
         else:

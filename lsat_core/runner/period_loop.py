@@ -40,7 +40,7 @@ from lsat_core.store.runs import (
     set_run_status,
 )
 from lsat_core.strategies.base import UpdatedModel
-from lsat_core.strategies.registry import STRATEGIES
+from lsat_core.strategies.registry import get_strategy
 
 StepDone = Callable[[str, EvalStep], None]
 
@@ -161,7 +161,7 @@ def run_step(engine: Engine, bench: Workbench, run_id: int, strategy: str, step:
     """Update `strategy` at the step's period, test it on the step's periods and record every
     result cell (all/warm/cold; the served model and its parts) in one transaction."""
     t = step.train_period
-    updated = STRATEGIES[strategy].update(t, bench)
+    updated = get_strategy(strategy).update(t, bench)
     warm = _warm_items(bench, updated)
     rows: list[dict] = []
     for period in step.eval_periods:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.evaluation.protocols import EvalStep, plan_steps
-from lsat_core.strategies.registry import STRATEGIES
+from lsat_core.strategies.registry import get_strategy
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def with_ancestors(specs: Iterable[ModelSpec]) -> frozenset[ModelSpec]:
 
 
 def components(config: ExperimentConfig, strategy: str, t: int) -> tuple[ModelSpec, ...]:
-    return tuple(STRATEGIES[strategy].components(t, config).values())
+    return tuple(get_strategy(strategy).components(t, config).values())
 
 
 def models_needed(

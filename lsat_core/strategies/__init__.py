@@ -1,1 +1,1 @@
-"""Update strategies: one module each; the registry is in `registry`, the names in `names`."""
+"""Update strategies: one module each, listed in `registry` (importable without torch)."""

@@ -1,6 +1,6 @@
 """What every update strategy delivers: the model it serves after updating at period t.
 
-A strategy (one module each, registered in `lsat_core.strategies.STRATEGIES`) has one entry
+A strategy (one module each, registered in `lsat_core.strategies.registry`) has one entry
 point, `update(t, bench)`, that asks the workbench for the models it needs (trained once and
 shared by key) and returns an `UpdatedModel`. The period loop scores it on the tested periods and
 records the results; strategies know nothing of protocols or the store.
@@ -18,7 +18,7 @@ from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.engine.workbench import Workbench
-from lsat_core.llm.merging import CoefficientCurve
+from lsat_core.evaluation.coefficients import CoefficientCurve
 
 
 @dataclass(eq=False)
@@ -43,8 +43,20 @@ class UpdatedModel:
 
 
 class Strategy(Protocol):
+    """Declared without torch (the dashboard estimates work from the declarations): a module
+    may import torch inside `update` only. Subclass it to inherit the default scorings."""
+
     name: str
     family: str
+    """The model family it is scored with (`lsat_core.engine.model_specs.LORA` or a baseline)."""
+    summary: str
+    """One line for `lsat strategies`, `lsat run --help` and the launch form."""
+    test_scorings: int = 1
+    """Model scorings of a test set per update: more when parts are recorded beside the served
+    model that are not scored on the way (a merged adapter and its two parts: 3)."""
+    validation_scorings: int = 0
+    """Scorings of val_t when the update chooses a coefficient (one per point of the grid when
+    each point is a new model; two when the parts are scored once and mixed)."""
 
     def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
         """The trained models the update at t is made of, by role (known before training, so

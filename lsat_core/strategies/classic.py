@@ -1,4 +1,4 @@
-"""The classic baselines' update strategies (docs/method.md section 5): "<baseline>:full_retrain" and
+"""The classic baselines' updates (docs/method.md section 5): "<baseline>:full_retrain" and
 "<baseline>:fine_tune", e.g. "mf:full_retrain", "sasrec:fine_tune".
 
 They train what the LLM's full retraining and fine-tuning train (`model_specs.py`): a fresh
@@ -12,30 +12,38 @@ from __future__ import annotations
 
 import dataclasses
 
-from lsat_core.engine.classic_family import ClassicFamily
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FINE_TUNE, FULL, ModelSpec
 from lsat_core.engine.workbench import Workbench
-from lsat_core.strategies.base import UpdatedModel, single_model
-from lsat_core.strategies.names import CLASSIC_BASELINES, CLASSIC_UPDATES, classic_strategy_name
+from lsat_core.strategies.base import Strategy, UpdatedModel, single_model
 
+CLASSIC_BASELINES = ("mf", "deepmusic", "gru4rec", "caser", "sasrec")
+"""The classic baselines of docs/method.md section 5: the keys of
+`lsat_core.baselines.registry.BASELINES`, restated because that module imports torch (a test
+keeps the two in step)."""
 ROLES = {"full_retrain": FULL, "fine_tune": FINE_TUNE}
-assert tuple(ROLES) == CLASSIC_UPDATES, "keep strategies.names in step with the roles"
 """Update strategy name -> the role of the model it trains at each period."""
+SUMMARIES = {
+    "full_retrain": "{} retrained from scratch on every period so far at each update",
+    "fine_tune": "the previous {} model trained further on train_t, kept if validation worsens",
+}
 
 
-class ClassicUpdate:
+class ClassicUpdate(Strategy):
     def __init__(self, baseline: str, update: str) -> None:
         if baseline not in CLASSIC_BASELINES or update not in ROLES:
             raise ValueError(f"no classic strategy {baseline}:{update}")
-        self.name = classic_strategy_name(baseline, update)
+        self.name = f"{baseline}:{update}"
         self.family = baseline
+        self.summary = SUMMARIES[update].format(baseline)
         self.role = ROLES[update]
 
     def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
         return {"model": ModelSpec(self.family, self.role, t)}
 
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
+        from lsat_core.engine.classic_family import ClassicFamily  # torch: only when updating
+
         spec = self.components(t, bench.config)["model"]
         updated = single_model(t, bench, spec)
         family = bench.family(self.family)
@@ -46,5 +54,5 @@ class ClassicUpdate:
 
 
 CLASSIC_UPDATE_STRATEGIES = tuple(
-    ClassicUpdate(baseline, update) for baseline in CLASSIC_BASELINES for update in CLASSIC_UPDATES
+    ClassicUpdate(baseline, update) for baseline in CLASSIC_BASELINES for update in ROLES
 )

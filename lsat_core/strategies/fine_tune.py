@@ -7,12 +7,13 @@ from __future__ import annotations
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
 from lsat_core.engine.workbench import Workbench
-from lsat_core.strategies.base import UpdatedModel, single_model
+from lsat_core.strategies.base import Strategy, UpdatedModel, single_model
 
 
-class FineTune:
+class FineTune(Strategy):
     name = "fine_tune"
     family = LORA
+    summary = "the previous LoRA trained further on train_t, kept as it was if validation worsens"
 
     def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
         return {"model": ModelSpec(self.family, FINE_TUNE, t)}

@@ -6,12 +6,13 @@ from __future__ import annotations
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FULL, LORA, ModelSpec
 from lsat_core.engine.workbench import Workbench
-from lsat_core.strategies.base import UpdatedModel, single_model
+from lsat_core.strategies.base import Strategy, UpdatedModel, single_model
 
 
-class FullRetrain:
+class FullRetrain(Strategy):
     name = "full_retrain"
     family = LORA
+    summary = "a fresh LoRA on every period so far (train_1..t, val_1..t-1) at each update"
 
     def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
         return {"model": ModelSpec(self.family, FULL, t)}

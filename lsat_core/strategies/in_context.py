@@ -1,14 +1,14 @@
-"""In-context baseline (docs/method.md section 5, BookGPT-style): the base LLM, untuned, prompted with the
+"""In-context baseline (BookGPT-style, docs/method.md section 5): the base LLM, untuned, given the
 user's latest interactions, scored by P(Yes). Nothing is trained, so it costs nothing to update.
 
 The prompt is the TALLRec prompt of the sample (its ten-item history). With
 `in_context_recent_positives` = k > 0, the user's k most recent liked items beyond that history
 are added to the preference list, oldest first: targets the user rated positively in samples
-earlier in the stream than the scored one (stream order is the user's time order, docs/method.md section 1),
+earlier in the stream than the scored one (the stream keeps time order, docs/method.md section 1),
 so neither the target nor anything after it can leak in. They are older than the history, since
 the history holds the user's ten latest interactions; only interactions inside the stream count.
 
-Warm items: the untuned model saw no data, so by docs/method.md section 1 every item would be cold and the
+Warm items: the untuned model saw no data, so (docs/method.md section 1) every item is cold and the
 warm segment empty. We label items as full retraining at t does instead (targets of
 train_1..train_t plus val_1..val_{t-1}), so that the warm and cold rows of this baseline cover
 the same test samples as those of the models it is compared with; the fixed-target protocol
@@ -26,8 +26,7 @@ from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FULL, LORA, ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.engine.workbench import Workbench
-from lsat_core.strategies.base import UpdatedModel
-from lsat_core.strategies.names import IN_CONTEXT
+from lsat_core.strategies.base import Strategy, UpdatedModel
 
 
 def with_recent_positives(samples: pd.DataFrame, stream: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -59,10 +58,11 @@ def with_recent_positives(samples: pd.DataFrame, stream: pd.DataFrame, k: int) -
     return samples.assign(hist_items=items, hist_ratings=ratings)
 
 
-class InContext:
-    name = IN_CONTEXT
+class InContext(Strategy):
+    name = "in_context"
     family = LORA
     """Scored by the LoRA family's backbone with no adapter."""
+    summary = "the untuned base LLM prompted with the user's latest interactions; trains nothing"
 
     def __init__(self) -> None:
         # Scores per workbench and sample set: the untuned model is the same at every t, and

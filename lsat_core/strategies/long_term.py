@@ -10,7 +10,7 @@ from __future__ import annotations
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FULL, LORA, ModelSpec
 from lsat_core.engine.workbench import Workbench
-from lsat_core.strategies.base import UpdatedModel, single_model
+from lsat_core.strategies.base import Strategy, UpdatedModel, single_model
 
 
 def long_term_spec(t: int, config: ExperimentConfig) -> ModelSpec:
@@ -22,9 +22,10 @@ def long_term_spec(t: int, config: ExperimentConfig) -> ModelSpec:
     return ModelSpec(LORA, FULL, latest)
 
 
-class LongTerm:
+class LongTerm(Strategy):
     name = "long_term"
     family = LORA
+    summary = "full retraining at period m, then frozen (or refreshed every k periods)"
 
     def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
         return {"model": long_term_spec(t, config)}

@@ -12,8 +12,8 @@ import numpy as np
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FULL, LORA, SHORT, ModelSpec
 from lsat_core.engine.workbench import Workbench
-from lsat_core.llm.merging import ensemble_scores, search_coefficient
-from lsat_core.strategies.base import UpdatedModel, served
+from lsat_core.evaluation.coefficients import ensemble_scores, search_coefficient
+from lsat_core.strategies.base import Strategy, UpdatedModel, served
 from lsat_core.strategies.long_term import long_term_spec
 
 
@@ -39,9 +39,12 @@ def _mixed(parts: list[np.ndarray], alpha: float) -> np.ndarray:
     return ensemble_scores(long, short, alpha)
 
 
-class LsatEn:
+class LsatEn(Strategy):
     name = "lsat_en"
     family = LORA
+    summary = "LSAT-EN: the long- and short-term LoRAs' scores mixed by alpha, chosen on val_t"
+    test_scorings = 2  # each part once; the served scores are their mix
+    validation_scorings = 2
 
     def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
         return {"long": long_term_spec(t, config), "short": ModelSpec(LORA, SHORT, t)}
@@ -50,9 +53,12 @@ class LsatEn:
         return ensemble(t, bench, **self.components(t, bench.config))
 
 
-class LsatEnFull:
+class LsatEnFull(Strategy):
     name = "lsat_en_full"
     family = LORA
+    summary = "LSAT-EN with full retraining at t as its long-term LoRA"
+    test_scorings = 2
+    validation_scorings = 2
 
     def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
         return {"long": ModelSpec(LORA, FULL, t), "short": ModelSpec(LORA, SHORT, t)}

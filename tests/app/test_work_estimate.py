@@ -2,39 +2,20 @@ from __future__ import annotations
 
 import pytest
 
-from app.work_estimate import (
-    GPU_RATES,
-    PeriodSize,
-    WorkEstimate,
-    cpu_rates,
-    estimate_work,
-    models_needed,
-)
-from lsat_core.engine import work_plan
+from app.work_estimate import GPU_RATES, PeriodSize, WorkEstimate, cpu_rates, estimate_work
 from lsat_core.engine.presets import preset_config
-from lsat_core.evaluation.protocols import PROTOCOLS
-from lsat_core.strategies.names import STRATEGY_NAMES
-
-CONFIGS = [
-    ("quick", {}),
-    ("paper", {}),
-    ("paper", {"long_term_period": 4, "long_term_refresh": 3}),  # a refreshed long-term LoRA
-]
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-@pytest.mark.parametrize("preset, overrides", CONFIGS)
-def test_the_models_are_those_the_work_plan_trains_for_every_strategy(
-    protocol: str, preset: str, overrides: dict
-) -> None:
-    """The dashboard's torch-free statement of each strategy's models matches the registry's."""
-    config = preset_config(preset, STRATEGY_NAMES, protocol=protocol, **overrides)
-    steps = work_plan.experiment_steps(config)
-    for strategy in STRATEGY_NAMES:
-        single = preset_config(preset, (strategy,), protocol=protocol, **overrides)
-        assert models_needed(single) == work_plan.models_needed(single, (strategy,), steps), (
-            strategy
-        )
+def test_lsat_scorings_are_those_the_strategies_declare() -> None:
+    """quick, t = 1, 2: the same three adapters (full@1, the long-term LoRA as m = 1, short@1,
+    short@2); per update LSAT-TA scores val_t (16 prompts) once
+    per point of the 11-point grid and the tested period (48) three times (merged, long, short),
+    LSAT-EN val_t and the tested period twice (long, short)."""
+    ta, en = (estimate_work(preset_config("quick", (s,)), None) for s in ("lsat_ta", "lsat_en"))
+
+    assert ta.llm_models == en.llm_models == 3
+    assert ta.prompts_scored is not None and en.prompts_scored is not None
+    assert ta.prompts_scored - en.prompts_scored == 2 * ((11 - 2) * 16 + (3 - 2) * 48)
 
 
 def test_whole_periods_are_read_from_the_stored_stream_sizes() -> None:

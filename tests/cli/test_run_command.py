@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from cli.main import main
-from lsat_core.strategies.names import STRATEGY_NAMES
+from lsat_core.strategies.registry import strategy_names
 
 
 def lsat(*args: str, env_dir) -> subprocess.CompletedProcess:
@@ -48,7 +48,7 @@ def lsat(*args: str, env_dir) -> subprocess.CompletedProcess:
         (("--epochs", "100000"), "epochs: 100,000 is over the limit of 500 (LSAT_MAX_EPOCHS)"),
         (("--rank", "4096"), "r: 4,096 is over the limit of 256 (LSAT_MAX_LORA_RANK)"),
         (
-            ("--strategies", ",".join(STRATEGY_NAMES), "--preset", "paper"),
+            ("--strategies", ",".join(strategy_names()), "--preset", "paper"),
             "strategies: 18 strategies x 19 update periods = 342 updates, over the limit of 200",
         ),
     ],

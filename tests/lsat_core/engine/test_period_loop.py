@@ -10,7 +10,7 @@ from lsat_core.runner.in_process import run_experiment, summary
 from lsat_core.store.engine import session_scope
 from lsat_core.store.models import Artifact, PeriodResult, Run, RunStatus
 from lsat_core.store.queries import results_frame
-from lsat_core.strategies.names import LLM_STRATEGIES
+from lsat_core.strategies.registry import LLM_STRATEGIES
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from lsat_core.baselines.config import ClassicTrainConfig
+from lsat_core.baselines.registry import BASELINES
 from lsat_core.engine.classic_family import ClassicFamily
 from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
 from lsat_core.engine.lora_family import LoraFamily
@@ -21,8 +22,8 @@ from lsat_core.runner.assembly import build_families
 from lsat_core.settings import Settings
 from lsat_core.store.engine import session_scope
 from lsat_core.store.models import Artifact, ArtifactStatus
-from lsat_core.strategies.names import CLASSIC_BASELINES, CLASSIC_STRATEGIES, STRATEGY_NAMES
-from lsat_core.strategies.registry import STRATEGIES
+from lsat_core.strategies.classic import CLASSIC_BASELINES
+from lsat_core.strategies.registry import STRATEGIES, get_strategy
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -229,11 +230,12 @@ def test_the_model_key_holds_what_shapes_the_model(planted_case, make_config, tm
     assert "text_features" not in mf.key_config(ModelSpec("mf", FULL, 2))
 
 
-def test_names_and_registry_agree():
-    assert set(CLASSIC_STRATEGIES) <= set(STRATEGY_NAMES) and len(CLASSIC_STRATEGIES) == 10
-    assert tuple(STRATEGIES) == STRATEGY_NAMES
-    config = ExperimentConfig(strategies=CLASSIC_STRATEGIES)
-    for name in CLASSIC_STRATEGIES:
+def test_every_baseline_has_both_classic_strategies():
+    assert tuple(BASELINES) == CLASSIC_BASELINES
+    names = [f"{b}:{u}" for b in CLASSIC_BASELINES for u in ("full_retrain", "fine_tune")]
+    assert set(names) <= set(STRATEGIES)
+    config = ExperimentConfig(strategies=tuple(names))
+    for name in names:
         baseline, update = name.split(":")
         assert STRATEGIES[name].family == baseline
         assert STRATEGIES[name].components(4, config) == {
@@ -244,7 +246,7 @@ def test_names_and_registry_agree():
 @pytest.mark.parametrize("name", ["mf:short_term", "bpr:full_retrain", "mf"])
 def test_unknown_classic_strategies_are_refused(name):
     with pytest.raises(ConfigError, match=f"unknown strategy '{name}'"):
-        ExperimentConfig(strategies=(name,))
+        get_strategy(name)
 
 
 def test_unknown_baseline_family_is_refused(planted_case, make_config, tmp_path):
@@ -253,6 +255,6 @@ def test_unknown_baseline_family_is_refused(planted_case, make_config, tmp_path)
         ClassicFamily("bpr", config, planted_case.stream, tmp_path)
 
 
-def test_strategy_names_import_no_torch():
-    code = "import sys, lsat_core.strategies.names; assert 'torch' not in sys.modules"
+def test_the_strategy_registry_imports_no_torch():
+    code = "import sys, lsat_core.strategies.registry; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

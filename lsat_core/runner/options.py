@@ -2,8 +2,9 @@
 periods, and the main knobs. The `lsat run`/`lsat submit` options and the dashboard's launch form
 both go through `build_config`, so the same values make the same config (and run keys).
 
-`build_config` also enforces what a submission may ask for (`WorkLimits`) and checks a backbone
-path, so every entry point refuses the same input with the same one-line error naming the field.
+`build_config` also checks the strategy names against the registry, enforces what a submission
+may ask for (`WorkLimits`) and checks a backbone path, so every entry point refuses the same
+input with the same one-line error naming the field.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from lsat_core.evaluation.protocols import plan_steps
 from lsat_core.llm.configs import BackboneConfig
 from lsat_core.paths import checked_backbone
 from lsat_core.settings import WorkLimits
+from lsat_core.strategies.registry import check_strategies
 
 DEFAULT_STRATEGIES = "full_retrain,fine_tune,lsat_en,lsat_ta"
 
@@ -75,6 +77,7 @@ def build_config(
     if periods is not None:
         overrides["update_periods"] = periods
     names = tuple(s.strip() for s in strategies.split(",") if s.strip())
+    check_strategies(names)
     config = preset_config(preset, names, **overrides)
     given: dict[str, Any] = {"r": rank, "learning_rate": learning_rate, "epochs": epochs}
     lora = {k: v for k, v in (given | {"loss": loss}).items() if v is not None} | {"seed": seed}

@@ -1,0 +1,106 @@
+"""A strategy is one module registered once: a toy one, defined and registered here, reaches the
+launch form, the work estimate, `lsat strategies` and config validation with no other change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+from typer.testing import CliRunner
+
+from app.work_estimate import estimate_work
+from cli.main import app as lsat
+from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.model_specs import FULL, LORA, SHORT, ModelSpec
+from lsat_core.engine.workbench import Workbench
+from lsat_core.errors import ConfigError
+from lsat_core.runner.options import build_config
+from lsat_core.runner.work_plan import plan_work
+from lsat_core.strategies.base import Strategy, UpdatedModel, served
+from lsat_core.strategies.registry import STRATEGIES
+
+
+class HalfAndHalf(Strategy):
+    name = "toy_half"
+    family = LORA
+    summary = "a toy: full retraining and the short-term LoRA at t, averaged"
+    test_scorings = 2
+    validation_scorings = 3
+
+    def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
+        return {"long": ModelSpec(LORA, FULL, t), "short": ModelSpec(LORA, SHORT, t)}
+
+    def update(self, t: int, bench: Workbench) -> UpdatedModel:
+        parts = self.components(t, bench.config)
+        specs = list(parts.values())
+        return served(
+            t, bench, parts, lambda samples: np.mean(bench.scores_together(specs, samples), axis=0)
+        )
+
+
+@pytest.fixture(autouse=True)
+def toy_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(STRATEGIES, HalfAndHalf.name, HalfAndHalf())
+
+
+def quick_config(strategies: str = HalfAndHalf.name) -> ExperimentConfig:
+    return build_config(
+        strategies=strategies, dataset="ml-1m", protocol="next-period", preset="quick"
+    )
+
+
+def test_the_config_accepts_it_and_still_refuses_unknown_names() -> None:
+    assert quick_config().strategies == (HalfAndHalf.name,)
+    with pytest.raises(ConfigError, match=r"unknown strategy 'toy_other'; choose from .*toy_half"):
+        quick_config("toy_other")
+
+
+def test_the_work_plan_and_the_estimate_follow_its_declarations() -> None:
+    """quick, t = 1, 2: full@1, full@2, short@1, short@2 trained on 32, 80, 32, 32 samples with
+    1, 3, 1, 1 validations of 16 prompts; per update, 3 scorings of val_t (16) and 2 of the
+    tested period (48): 96 + 2 x (48 + 96) = 384 prompts."""
+    config = quick_config()
+    planned = {ModelSpec(LORA, role, t) for role in (FULL, SHORT) for t in (1, 2)}
+    assert set(plan_work(config, {HalfAndHalf.name: 1}).models) == planned
+
+    work = estimate_work(config, None)
+
+    assert (work.llm_models, work.classic_models, work.updates) == (4, 0, 2)
+    assert (work.samples_trained, work.prompts_scored) == (176, 384)
+
+
+def test_lsat_strategies_lists_it_with_its_summary() -> None:
+    result = CliRunner().invoke(lsat, ["strategies"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == len(STRATEGIES)
+    assert lines[-1].split() == ["toy_half", *HalfAndHalf.summary.split()]
+
+
+@pytest.fixture
+def served_on_loopback() -> Iterator[None]:
+    """The Launch page is offered to sessions that may launch: a dashboard on loopback."""
+    before = st.get_option("server.address")
+    st.config.set_option("server.address", "127.0.0.1")
+    yield
+    st.config.set_option("server.address", before)
+
+
+def test_the_launch_form_offers_it_and_estimates_its_work(
+    app_env, app_dir: Path, served_on_loopback: None
+) -> None:
+    app = AppTest.from_file(app_dir / "main.py", default_timeout=60).run()
+    app = app.switch_page("views/launch.py").run()
+    strategies = app.multiselect(key="launch_strategies")
+    assert HalfAndHalf.name in strategies.options
+
+    strategies.set_value([HalfAndHalf.name]).run()
+
+    assert not app.error
+    metrics = {m.label: m.value for m in app.metric}
+    assert (metrics["LoRA adapters to train"], metrics["Prompts to score"]) == ("4", "384")
