@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import Engine
 
 from lsat_core.configs import config_to_dict
@@ -29,8 +30,10 @@ from lsat_core.evaluation.protocols import (
     fixed_target_warm_periods,
     plan_steps,
 )
+from lsat_core.evaluation.user_auc import user_auc
 from lsat_core.store.engine import session_scope
 from lsat_core.store.models import Run, RunStatus, Segment
+from lsat_core.store.predictions import record_predictions
 from lsat_core.store.results import record_period_result
 from lsat_core.store.runs import (
     create_experiment,
@@ -159,21 +162,32 @@ def bench_device(bench: Workbench) -> str:
 
 def run_step(engine: Engine, bench: Workbench, run_id: int, strategy: str, step: EvalStep) -> None:
     """Update `strategy` at the step's period, test it on the step's periods and record every
-    result cell (all/warm/cold; the served model and its parts) in one transaction."""
+    result cell (all/warm/cold; the served model and its parts) and every scoring's per-sample
+    predictions in one transaction (predictions are written once: a rerun adds none)."""
     t = step.train_period
     updated = get_strategy(strategy).update(t, bench)
     warm = _warm_items(bench, updated)
     rows: list[dict] = []
+    predictions: list[dict] = []
     for period in step.eval_periods:
         test = bench.samples(period, "test")
+        is_warm = test.frame["item"].isin(warm).to_numpy()
         started = time.perf_counter()
-        scores = updated.score(test)
+        scored = {"model": updated.score(test)}
         eval_seconds = time.perf_counter() - started
-        rows.extend(_result_rows("model", test, scores, warm, period, eval_seconds))
         if len(updated.components) > 1:
-            for role, spec in updated.components.items():
-                part_scores = bench.scores(spec, test)
-                rows.extend(_result_rows(role, test, part_scores, warm, period, None))
+            scored |= {role: bench.scores(spec, test) for role, spec in updated.components.items()}
+        for role, scores in scored.items():
+            seconds = eval_seconds if role == "model" else None
+            rows.extend(_result_rows(role, test, scores, is_warm, period, seconds))
+            predictions.append(
+                {
+                    "eval_period": period,
+                    "role": role,
+                    "coefficient": updated.coefficient if role == "model" else None,
+                    "frame": _prediction_frame(test, scores, is_warm),
+                }
+            )
     with session_scope(engine) as session:
         for row in rows:
             is_model = row["role"] == "model"
@@ -193,6 +207,8 @@ def run_step(engine: Engine, bench: Workbench, run_id: int, strategy: str, step:
                 update_latency_seconds=updated.update_seconds,
                 device=updated.device,
             )
+        for prediction in predictions:
+            record_predictions(session, run_id=run_id, train_period=t, **prediction)
 
 
 def _warm_items(bench: Workbench, updated: UpdatedModel) -> frozenset[str]:
@@ -207,17 +223,18 @@ def _result_rows(
     role: str,
     test: SampleSet,
     scores: np.ndarray,
-    warm: frozenset[str],
+    is_warm: np.ndarray,
     eval_period: int,
     eval_seconds: float | None,
 ) -> Iterable[dict]:
-    is_warm = test.frame["item"].isin(warm).to_numpy()
+    users = test.frame["user"].to_numpy()
     for segment, mask in (
         (Segment.ALL, np.ones(len(test), dtype=bool)),
         (Segment.WARM, is_warm),
         (Segment.COLD, ~is_warm),
     ):
         auc = auc_with_ci(test.labels[mask], scores[mask])
+        per_user = user_auc(users[mask], test.labels[mask], scores[mask])
         yield {
             "eval_period": eval_period,
             "role": role,
@@ -227,8 +244,16 @@ def _result_rows(
             "positives": auc.positives,
             "ci_low": auc.ci_low,
             "ci_high": auc.ci_high,
+            "uauc": per_user.uauc,
+            "uauc_users": per_user.users,
             "eval_seconds": eval_seconds,
         }
+
+
+def _prediction_frame(test: SampleSet, scores: np.ndarray, is_warm: np.ndarray) -> pd.DataFrame:
+    """The samples' identity beside their scores (`lsat_core.store.predictions`)."""
+    identity = test.frame.loc[:, ["sample_id", "user", "item", "label"]]
+    return identity.assign(warm=is_warm, score=scores)
 
 
 def _curve(updated: UpdatedModel) -> list[dict] | None:
