@@ -1,8 +1,9 @@
 """`lsat up | worker | submit | status | cancel`: run LSAT Studio with Celery workers.
 
 - `lsat up`: the README's run command. Migrates the store, then runs one local worker and the
-  Streamlit dashboard together until Ctrl-C: on the embedded defaults (filesystem broker and
-  SQLite in LSAT_DATA_DIR, no services needed) or on LSAT_BROKER_URL / LSAT_DATABASE_URL.
+  Streamlit dashboard together until Ctrl-C, SIGTERM or SIGHUP (cli.supervisor): on the
+  embedded defaults (filesystem broker and SQLite in LSAT_DATA_DIR, no services needed) or on
+  LSAT_BROKER_URL / LSAT_DATABASE_URL.
 - `lsat worker`: one Celery worker (`celery -A worker.app worker`), queues gpu,cpu when this
   machine has a GPU, else cpu. One worker per GPU, concurrency 1 (one GPU task per GPU).
 - `lsat submit`: the options of `lsat run`; queues the experiment and prints its id.
@@ -15,8 +16,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -24,8 +23,9 @@ from typing import Annotated
 import typer
 
 from cli import experiment_options as opt
+from cli.supervisor import run_together
+from lsat_core.errors import ConfigError, InputError, LsatError
 from lsat_core.runner.options import DEFAULT_STRATEGIES, build_config
-from lsat_core.errors import ConfigError, InputError
 from lsat_core.settings import Settings, redact_url
 from worker.config import DEFAULT_REDELIVERY_SECONDS
 from worker.names import CPU_QUEUE, GPU_QUEUE, QUEUES
@@ -124,7 +124,7 @@ def up(
         ),
     ] = "127.0.0.1",
 ) -> None:
-    """Run a local worker and the dashboard together (Ctrl-C stops both)."""
+    """Run a local worker and the dashboard together (Ctrl-C, SIGTERM or SIGHUP stops both)."""
     from lsat_core.store.migrate import upgrade
 
     settings = Settings.from_env()
@@ -133,26 +133,17 @@ def up(
         f"store: {redact_url(settings.database_url)}\nbroker: {redact_url(settings.broker_url)}",
         err=True,
     )
-    processes = [
-        subprocess.Popen(worker_argv(parse_queues(queues), concurrency=concurrency)),
-        subprocess.Popen(
-            [
-                *(sys.executable, "-m", "streamlit", "run", str(dashboard_entry())),
-                *("--server.port", str(port), "--server.address", host),
-                *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
-            ]
-        ),
+    dashboard = [
+        *(sys.executable, "-m", "streamlit", "run", str(dashboard_entry())),
+        *("--server.port", str(port), "--server.address", host),
+        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
     ]
-    try:
-        os.wait()  # the first of the two to exit ends the session
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)  # Celery: warm shutdown, tasks requeued
-        for process in processes:
-            process.wait()
+    names = ("worker", "dashboard")
+    exited = run_together([worker_argv(parse_queues(queues), concurrency=concurrency), dashboard])
+    if exited is not None:
+        raise LsatError(
+            f"the {names[exited.index]} exited with code {exited.returncode}; stopped the other too"
+        )
 
 
 def dashboard_entry() -> Path:

@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -90,7 +91,11 @@ def test_status_of_an_unknown_experiment_is_a_one_line_error(cli: typer.Typer) -
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-def test_up_runs_a_worker_and_the_dashboard_until_interrupted(tmp_path: Path) -> None:
+def test_up_runs_a_worker_and_the_dashboard_until_sigterm_and_leaves_nothing_behind(
+    tmp_path: Path,
+) -> None:
+    """SIGTERM as a service manager or `kill` sends it (Ctrl-C and SIGHUP take the same path:
+    tests/cli/test_supervisor.py); before, SIGTERM left both running and the port served."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -128,9 +133,15 @@ def test_up_runs_a_worker_and_the_dashboard_until_interrupted(tmp_path: Path) ->
         # The embedded defaults: the store was migrated and the broker folder made.
         assert (tmp_path / "data" / "lsat.db").is_file()
         assert (tmp_path / "data" / "broker" / "queue").is_dir()
-        process.send_signal(signal.SIGINT)
+        descendants = psutil.Process(process.pid).children(recursive=True)
+        assert len(descendants) >= 3  # the worker, its pool process and the dashboard
+        process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
+        _, alive = psutil.wait_procs(descendants, timeout=10)
+        assert alive == []
     finally:
         if process.poll() is None:
             process.kill()
     assert "Warm shutdown" in log.read_text()
+    with pytest.raises(ConnectionRefusedError):  # nothing serves the dashboard's port any more
+        socket.create_connection(("127.0.0.1", port), timeout=5)
