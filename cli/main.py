@@ -11,6 +11,7 @@ import typer
 
 from cli.data_commands import data_app
 from cli.db_commands import db_app
+from cli.report_command import report
 from cli.run_command import run
 from cli.strategies_command import strategies
 from cli.worker_commands import register as register_worker_commands
@@ -25,6 +26,7 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 app.add_typer(db_app, name="db")
 app.command("run")(run)
+app.command("report")(report)
 app.command("strategies")(strategies)
 register_worker_commands(app)
 

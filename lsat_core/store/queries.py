@@ -7,12 +7,23 @@ expire on commit), so a page can query in a short `session_scope` and render aft
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session
 
-from lsat_core.store.models import Event, Experiment, ExperimentRun, PeriodResult, Progress, Run
+from lsat_core.errors import InputError
+from lsat_core.store.models import (
+    Event,
+    Experiment,
+    ExperimentRun,
+    PeriodResult,
+    Progress,
+    Run,
+    Stream,
+)
+from lsat_core.store.predictions import predictions_frame
 
 RESULT_COLUMNS = (
     "run_id",
@@ -125,6 +136,59 @@ def results_frame(
     dtypes |= {name: "float64" for name in _FLOAT_COLUMNS}
     dtypes |= {name: "Int64" for name in _NULLABLE_INT_COLUMNS}
     return frame.astype(dtypes)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What a report of several experiments side by side reads from the store."""
+
+    experiments: list[Experiment]
+    protocol: str
+    num_periods: int
+    results: pd.DataFrame
+    """`results_frame` of every run of the experiments (a run shared by two appears once)."""
+    predictions: pd.DataFrame
+    """`predictions_frame` of the served models' test scorings of those runs."""
+
+
+def comparison(session: Session, experiment_ids: Sequence[int]) -> Comparison:
+    """The experiments' runs, results and test predictions; InputError when an experiment is
+    missing or they differ in protocol or stream length (their periods would not line up)."""
+    experiments = []
+    for experiment_id in experiment_ids:
+        experiment = session.get(Experiment, experiment_id)
+        if experiment is None:
+            raise InputError(f"no experiment {experiment_id} in the store", where="experiment")
+        experiments.append(experiment)
+    if not experiments:
+        raise InputError("name at least one experiment", where="experiment")
+    protocols = {e.protocol for e in experiments}
+    if len(protocols) > 1:
+        raise InputError(
+            f"the experiments use different protocols ({', '.join(sorted(protocols))})",
+            where="experiment",
+        )
+    run_ids = sorted({run.id for e in experiments for run in list_runs(session, e.id)})
+    lengths = set(
+        session.scalars(
+            select(Stream.num_periods)
+            .join(Run, Run.stream_id == Stream.id)
+            .where(Run.id.in_(run_ids))
+        )
+    )
+    if len(lengths) != 1:
+        raise InputError(
+            f"the experiments' streams have {len(lengths) or 'no'} lengths "
+            f"({', '.join(map(str, sorted(lengths)))}); compare experiments over one stream length",
+            where="experiment",
+        )
+    return Comparison(
+        experiments=experiments,
+        protocol=protocols.pop(),
+        num_periods=lengths.pop(),
+        results=results_frame(session, run_ids, include_curves=False),
+        predictions=predictions_frame(session, run_ids),
+    )
 
 
 def latest_events(
