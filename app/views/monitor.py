@@ -13,6 +13,7 @@ import streamlit as st
 from app import analysis, auth, charts, service
 from app.experiment_picker import ChosenExperiment, choose_experiment
 from app.widgets import chart_with_csv, csv_download, format_seconds, select_id
+from lsat_core.store.models import RunStatus
 
 # Module-level strings would be drawn on the page (Streamlit's "magic"): notes are comments here.
 # A little longer than service.LIVE_TTL_S, so that each refresh reads fresh rows.
@@ -24,7 +25,7 @@ CONFIRM_CANCEL_KEY = "monitor_confirm_cancel"
 CANCELLED_KEY = "monitor_cancelled"
 
 
-def _header(experiment: pd.Series) -> None:
+def _header(experiment: pd.Series, *, cancel_announced: bool) -> None:
     started = experiment["started_at"]
     finished = experiment["finished_at"]
     if pd.isna(started):
@@ -36,7 +37,12 @@ def _header(experiment: pd.Series) -> None:
     columns[0].metric("Status", experiment["status"])
     columns[1].metric("Protocol", experiment["protocol"])
     columns[2].metric("Elapsed", elapsed)
-    if experiment["error"]:
+    # A cancellation is the user's own doing: one notice (none when the cancel's own message
+    # is on the page), not an error.
+    if experiment["status"] == RunStatus.CANCELLED:
+        if not cancel_announced:
+            st.info(f"Experiment cancelled: {experiment['error']}; results stored before are kept.")
+    elif experiment["error"]:
         st.error(f"Experiment {experiment['status']}: {experiment['error']}")
 
 
@@ -116,15 +122,19 @@ def _runs_section(runs: pd.DataFrame, results: pd.DataFrame, planned: int | None
         },
         key="runs_table",
     )
-    for run in runs[runs["error"].notna()].itertuples():
+    # Cancelled runs carry the cancellation as their error: the header says it once.
+    for run in runs[runs["status"] == RunStatus.FAILED].itertuples():
         st.error(f"Run #{run.id} {run.name} ({run.status}): {run.error}")
 
 
 def _durations(runs: pd.DataFrame) -> pd.Series:
     """Seconds each run has taken so far (NaN before it starts)."""
-    # As datetimes with NaT: the columns are plain objects while no run has started.
-    started = pd.to_datetime(runs["started_at"], utc=True)
-    finished = pd.to_datetime(runs["finished_at"], utc=True).fillna(pd.Timestamp.now(tz="UTC"))
+    # As datetimes with NaT: the columns are plain objects while no run has started. In
+    # microseconds, as now() is: a column of None alone would become seconds, which pandas 3
+    # refuses to fill with now() (a Pandas4Warning on every refresh of a just-launched run).
+    started = pd.to_datetime(runs["started_at"], utc=True).dt.as_unit("us")
+    finished = pd.to_datetime(runs["finished_at"], utc=True).dt.as_unit("us")
+    finished = finished.fillna(pd.Timestamp.now(tz="UTC"))
     return (finished - started).dt.total_seconds()
 
 
@@ -205,8 +215,9 @@ live = current["status"] not in service.FINISHED
 # experiment ends and the cancel control goes (otherwise the browser briefly shows the old
 # panel and the new one together).
 with st.container():
-    if CANCELLED_KEY in st.session_state:
-        st.success(st.session_state.pop(CANCELLED_KEY))
+    cancelled_now = st.session_state.pop(CANCELLED_KEY, None)
+    if cancelled_now is not None:
+        st.success(cancelled_now)
     if live and auth.may_change(service.settings()):
         _cancel_control(chosen.id)
     elif live:
@@ -221,7 +232,7 @@ def live_panel() -> None:
         # list of experiments re-read (it would show the old status for its time to live).
         service.forget_live_rows()
         st.rerun(scope="app")
-    _header(experiment)
+    _header(experiment, cancel_announced=cancelled_now is not None)
     runs = service.experiment_runs(chosen.id)
     results = analysis.with_run_labels(service.experiment_results(chosen.id))
     st.subheader("Runs")

@@ -7,9 +7,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app import service
+from app.widgets import format_seconds
 from lsat_core.store import (
     RunStatus,
     create_experiment,
+    get_or_create_run,
     make_engine,
     record_period_result,
     session_scope,
@@ -170,3 +172,68 @@ def test_a_just_queued_experiment_shows_as_not_started(private_app_env, app_dir:
     assert app.dataframe[0].value.empty
     assert "No result yet." in [c.value for c in app.caption]
     assert app.button(key="cancel_experiment").label == "Cancel experiment"
+
+
+STRATEGIES = ("full_retrain", "fine_tune", "lsat_en", "lsat_ta")
+
+
+def _launched(store) -> int:
+    """An experiment as its launch task leaves it: one pending run per strategy, none started."""
+    engine = make_engine(store.url)
+    try:
+        with session_scope(engine) as session:
+            experiment = create_experiment(
+                session, name="launched", protocol="next-period", config={}
+            )
+            for strategy in STRATEGIES:
+                get_or_create_run(
+                    session,
+                    key=f"launched-{strategy}",
+                    experiment_id=experiment.id,
+                    name=strategy,
+                    strategy=strategy,
+                    backbone="smollm2-135m",
+                    protocol="next-period",
+                    config={"strategy": strategy},
+                    seed=0,
+                    stream_id=store.stream_id,
+                )
+            return experiment.id
+    finally:
+        engine.dispose()
+
+
+def _monitor(app_dir: Path, experiment_id: int) -> AppTest:
+    app = AppTest.from_file(app_dir / "views" / "monitor.py", default_timeout=60)
+    app.query_params["experiment"] = str(experiment_id)
+    return app.run()
+
+
+@pytest.mark.filterwarnings("error::DeprecationWarning")
+def test_runs_not_started_yet_are_shown_without_a_warning(private_app_env, app_dir) -> None:
+    """pandas 3 warned (Pandas4Warning) on every refresh while no run had started."""
+    app = _monitor(app_dir, _launched(private_app_env))
+
+    assert not app.exception
+    runs = app.dataframe[0].value
+    assert runs["status"].tolist() == ["pending"] * len(STRATEGIES)
+    assert runs["duration"].tolist() == [format_seconds(None)] * len(STRATEGIES)
+
+
+def test_a_cancelled_experiment_shows_one_notice_and_no_error(private_app_env, app_dir) -> None:
+    experiment_id = _launched(private_app_env)
+    app = _monitor(app_dir, experiment_id)
+    app.button(key="cancel_experiment").click().run()
+    app.button(key="cancel_confirm").click().run()
+
+    assert [s.value for s in app.success] == [
+        f"Experiment #{experiment_id} cancelled: 4 runs stopped, 0 queued tasks dropped."
+    ]
+    assert not app.error and not app.info and not app.warning
+
+    later = _monitor(app_dir, experiment_id)  # another visit, in a new session
+    assert [i.value for i in later.info] == [
+        "Experiment cancelled: cancelled by the user; results stored before are kept."
+    ]
+    assert not later.error and not later.success
+    assert later.dataframe[0].value["status"].tolist() == ["cancelled"] * len(STRATEGIES)
