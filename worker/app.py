@@ -10,13 +10,26 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from celery import Celery, signals
+from celery import Celery, Task, signals
 
+from lsat_core.errors import InputError
 from lsat_core.settings import Settings
 from lsat_core.store.migrate import upgrade
-from worker.config import broker_transport, celery_config
+from worker.config import NoResultBackend, broker_transport, celery_config
 
-app = Celery("lsat_studio", include=["worker.tasks"])
+
+class LsatTask(Task):
+    # A user's bad input (ConfigError is one) is recorded on the runs by the task and logged by
+    # Celery as one INFO line, "raised expected: ...", instead of an error with a traceback.
+    throws = (InputError,)
+
+
+app = Celery(
+    "lsat_studio",
+    include=["worker.tasks"],
+    backend=f"{NoResultBackend.__module__}:{NoResultBackend.__qualname__}",
+    task_cls=LsatTask,
+)
 app.add_defaults(lambda: celery_config(Settings.from_env()))
 app.user_options["preload"].add(
     click.Option(

@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from celery import states
+from celery.backends.base import DisabledBackend
 from kombu import Queue
 
 from lsat_core.errors import ConfigError
@@ -77,6 +79,16 @@ def filesystem_options(folder: Path) -> dict[str, Any]:
         # before each task starts; a listing of a small folder costs microseconds).
         "polling_interval": FILESYSTEM_POLLING_SECONDS,
     }
+
+
+class NoResultBackend(DisabledBackend):
+    """The workers' "no result backend" (worker.app): Celery's disabled one, that can say a
+    task's state: unknown (PENDING, Celery's word for it). Celery 5.7's revoke asks the backend
+    for the state of each task it revokes, and the disabled one logged a warning per task on
+    every cancel."""
+
+    def get_state(self, task_id: str) -> str:
+        return states.PENDING
 
 
 def celery_config(

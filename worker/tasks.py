@@ -6,7 +6,8 @@
 - Transient (database or broker connection, SQLite lock): retry with exponential backoff, up to
   TRANSIENT_RETRIES times, then handle it as a failure.
 - Anything else: record the error text on the runs the task works for (they fail, the others go
-  on, and the experiment settles when its last run finishes), then re-raise for the worker log.
+  on, and the experiment settles when its last run finishes), then re-raise for the worker log
+  (a user's bad input, an InputError, as one line there: worker.app.LsatTask).
 
 All tasks acknowledge late and are requeued when their worker process dies (worker.config), which
 is safe because every job is idempotent by its key (worker.jobs).

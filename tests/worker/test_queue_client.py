@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
+from celery.worker import control
+from celery.worker import state as worker_state
 
 from lsat_core.errors import InputError, LsatError
 from lsat_core.settings import Settings
@@ -16,6 +20,7 @@ from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import Experiment, RunStatus
 from lsat_core.store.queries import latest_events
 from lsat_core.store.runs import set_experiment_status
+from worker.app import app
 from worker.names import LAUNCH_EXPERIMENT
 from worker.queue_client import cancel_experiment, submit_experiment
 
@@ -78,3 +83,20 @@ def test_cancel_marks_the_store_and_revokes_the_logged_task_ids(
             session.get_one(Experiment, submitted).status,
         }
     assert statuses == {RunStatus.CANCELLED}
+
+
+def test_a_worker_revokes_cancelled_tasks_without_a_warning_each(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Celery 5.7's revoke asks the result backend for each task's state; with none it logged
+    "No result backend is configured" once per task (14 on one cancel)."""
+    monkeypatch.setenv("LSAT_DATA_DIR", str(tmp_path))  # in case this configures the app first
+    task_ids = ["launch-1", "model-1", "model-2"]
+    with caplog.at_level(logging.WARNING, logger="celery.worker.control"):
+        reply = control.revoke(SimpleNamespace(app=app), task_ids)  # as a worker receives it
+    for task_id in task_ids:
+        worker_state.revoked.discard(task_id)
+
+    assert caplog.records == []
+    assert "launch-1" in reply["ok"]
+    assert app.backend.get_state("launch-1") == "PENDING"  # unknown: no results are kept
