@@ -44,7 +44,12 @@ def structural_components(labels: np.ndarray, scores: np.ndarray) -> tuple[np.nd
 
 def delong_covariance(labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """The [k, k] covariance of the AUCs of the rows of `scores`, all scored on the same samples."""
-    v10, v01 = structural_components(labels, scores)
+    return components_covariance(*structural_components(labels, scores))
+
+
+def components_covariance(v10: np.ndarray, v01: np.ndarray) -> np.ndarray:
+    """The [k, k] AUC covariance from the structural components of k models on the same samples
+    (DeLong: S10 / m + S01 / n)."""
     return _component_covariance(v10) / v10.shape[1] + _component_covariance(v01) / v01.shape[1]
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import norm, rankdata
 
-from lsat_core.evaluation.metrics import delong_covariance
+from lsat_core.evaluation.metrics import components_covariance, structural_components
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class BootstrapDifference:
     resamples: int
 
 
+Components = tuple[np.ndarray, np.ndarray]
+"""DeLong's structural components of one model's cells on one period: V10 [cells, positives]
+and V01 [cells, negatives] (`metrics.structural_components`)."""
 PeriodScores = tuple[np.ndarray, np.ndarray, np.ndarray]
 """One tested period: its labels [n] and models a's and b's scores, [n] or [cells, n] (several
 cells where one period tests several updates, as fixed-target's D_T; row i of a pairs with row
@@ -72,18 +75,37 @@ def pooled_paired_delong(
     so within a period the variance is that of the contrast (+1 for a's cells, -1 for b's) under
     the joint DeLong covariance of all of them.
     """
+    pairs = []
+    for labels, scores_a, scores_b in periods:
+        y, scores = _checked(labels, scores_a, scores_b)
+        k = scores.shape[0] // 2
+        v10, v01 = structural_components(y, scores)
+        pairs.append(((v10[:k], v01[:k]), (v10[k:], v01[k:])))
+    return pooled_from_components(pairs, confidence)
+
+
+def pooled_from_components(
+    periods: Sequence[tuple[Components, Components]], confidence: float = 0.95
+) -> AucDifference:
+    """`pooled_paired_delong` from each model's structural components on each period
+    (`metrics.structural_components`): ranking is the costly part, and a model compared with
+    many others needs its components once, not once per pair."""
     if not periods:
         raise ValueError("no periods to pool")
     cells = 0
     auc_sums = np.zeros(2)
     variance = 0.0
-    for labels, scores_a, scores_b in periods:
-        y, scores = _checked(labels, scores_a, scores_b)
-        k = scores.shape[0] // 2
-        aucs = _aucs(y, scores)
+    for (v10_a, v01_a), (v10_b, v01_b) in periods:
+        if v10_a.shape != v10_b.shape or v01_a.shape != v01_b.shape:
+            raise ValueError(
+                f"models a and b differ in cells or samples: {v10_a.shape}, {v10_b.shape}"
+            )
+        k = v10_a.shape[0]
+        v10, v01 = np.vstack([v10_a, v10_b]), np.vstack([v01_a, v01_b])
+        aucs = v10.mean(axis=1)  # an AUC is the mean of its positives' components
         auc_sums += aucs[:k].sum(), aucs[k:].sum()
         contrast = np.r_[np.ones(k), -np.ones(k)]
-        variance += float(contrast @ delong_covariance(y, scores) @ contrast)
+        variance += float(contrast @ components_covariance(v10, v01) @ contrast)
         cells += k
     auc_a, auc_b = auc_sums / cells
     return _normal_test(float(auc_a), float(auc_b), max(variance, 0.0) / cells**2, confidence)

@@ -12,7 +12,8 @@ dashboard's Compare page compute the same numbers from the same store.
   variance, cells on one same period (fixed-target's D_T) add their standard errors as if
   perfectly correlated (an upper bound), as `app/analysis.py` does.
 - Paired tests: per cell the paired DeLong test; over the headline cells the pooled difference
-  (`pooled_paired_delong`); the pooled p-values of all pairs Holm-adjusted together.
+  (`pooled_paired_delong`, from each run's DeLong components computed once); the pooled
+  p-values of all pairs Holm-adjusted together.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from lsat_core.errors import InputError
-from lsat_core.evaluation.paired import AucDifference, holm, paired_delong, pooled_paired_delong
+from lsat_core.evaluation.metrics import structural_components
+from lsat_core.evaluation.paired import AucDifference, Components, holm, pooled_from_components
 from lsat_core.evaluation.protocols import plan_steps, summary_eval_periods
 
 Cell = tuple[int, int]
@@ -172,28 +174,21 @@ def paired_tests(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per cell and pooled over `cells`, the paired DeLong test of every two runs (lower id
     first) that were scored on the same samples in every one of the cells."""
-    vectors = _cell_vectors(predictions, cells)
+    scored = _scored_cells(predictions, cells)
+    periods = sorted({e for _, e in cells})
     per_cell: list[dict[str, Any]] = []
     pooled: list[dict[str, Any]] = []
     for a, b in itertools.combinations(run_ids, 2):
-        if not cells or not all(_same_samples(vectors, a, b, cell) for cell in cells):
+        if not cells or not all(_same_samples(scored, a, b, cell) for cell in cells):
             continue
         for cell in cells:
-            (_, labels, scores_a), (_, _, scores_b) = vectors[(a, *cell)], vectors[(b, *cell)]
-            test = paired_delong(labels, scores_a, scores_b)
+            pair = [(scored[(a, *cell)].components, scored[(b, *cell)].components)]
+            test = pooled_from_components(pair)
             per_cell.append({"run_a": a, "run_b": b, "train_period": cell[0]} | _fields(test, cell))
-        periods = []
-        for eval_period in sorted({e for _, e in cells}):
-            on_period = [c for c in cells if c[1] == eval_period]
-            labels = vectors[(a, *on_period[0])][1]
-            periods.append(
-                (
-                    labels,
-                    np.stack([vectors[(a, *c)][2] for c in on_period]),
-                    np.stack([vectors[(b, *c)][2] for c in on_period]),
-                )
-            )
-        test = pooled_paired_delong(periods)
+        by_period = [
+            (_stacked(scored, a, cells, e), _stacked(scored, b, cells, e)) for e in periods
+        ]
+        test = pooled_from_components(by_period)
         pooled.append({"run_a": a, "run_b": b, "cells": len(cells)} | _fields(test, None))
     paired_cells = pd.DataFrame(per_cell, columns=list(PAIRED_COLUMNS))
     paired = pd.DataFrame(pooled, columns=list(POOLED_COLUMNS[:-1]))
@@ -201,31 +196,50 @@ def paired_tests(
     return paired_cells, paired
 
 
-def _cell_vectors(
+@dataclass(frozen=True)
+class _ScoredCell:
+    sample_ids: np.ndarray
+    """In ascending order; labels and components follow it."""
+    labels: np.ndarray
+    components: Components
+    """Computed once per run and cell, whatever the number of pairs it is in."""
+
+
+def _scored_cells(
     predictions: pd.DataFrame, cells: tuple[Cell, ...]
-) -> dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(run, train period, eval period) -> sample ids, labels and scores, in sample order."""
+) -> dict[tuple[int, int, int], _ScoredCell]:
+    """(run, train period, eval period) -> that scoring's samples and DeLong components."""
     served = predictions[(predictions["part"] == "test") & (predictions["role"] == "model")]
     wanted = served[_in_cells(served, cells)].sort_values("sample_id")
-    vectors = {}
+    scored = {}
     for (run_id, train, evaluated), rows in wanted.groupby(
         ["run_id", "train_period", "eval_period"]
     ):
-        vectors[(int(run_id), int(train), int(evaluated))] = (
-            rows["sample_id"].to_numpy(),
-            rows["label"].to_numpy(dtype=np.int64),
-            rows["score"].to_numpy(dtype=np.float64),
+        labels = rows["label"].to_numpy(dtype=np.int64)
+        scores = rows["score"].to_numpy(dtype=np.float64)
+        scored[(int(run_id), int(train), int(evaluated))] = _ScoredCell(
+            rows["sample_id"].to_numpy(), labels, structural_components(labels, scores)
         )
-    return vectors
+    return scored
 
 
-def _same_samples(vectors, a: int, b: int, cell: Cell) -> bool:
-    if (a, *cell) not in vectors or (b, *cell) not in vectors:
+def _stacked(
+    scored: dict[tuple[int, int, int], _ScoredCell], run_id: int, cells: tuple[Cell, ...], e: int
+) -> Components:
+    """One run's components of every cell tested on period e, one row per cell."""
+    on_period = [scored[(run_id, *cell)].components for cell in cells if cell[1] == e]
+    return np.vstack([v10 for v10, _ in on_period]), np.vstack([v01 for _, v01 in on_period])
+
+
+def _same_samples(
+    scored: dict[tuple[int, int, int], _ScoredCell], a: int, b: int, cell: Cell
+) -> bool:
+    if (a, *cell) not in scored or (b, *cell) not in scored:
         return False
-    (ids_a, labels_a, _), (ids_b, labels_b, _) = vectors[(a, *cell)], vectors[(b, *cell)]
-    if not np.array_equal(ids_a, ids_b):
+    first, second = scored[(a, *cell)], scored[(b, *cell)]
+    if not np.array_equal(first.sample_ids, second.sample_ids):
         return False
-    if not np.array_equal(labels_a, labels_b):
+    if not np.array_equal(first.labels, second.labels):
         raise InputError(
             f"runs {a} and {b} store different labels for the same samples", where=f"cell {cell}"
         )
