@@ -64,7 +64,10 @@ def report_text(compared: Comparison, computed: ComparisonReport) -> str:
         _table(computed.headline.set_index("run_id")),
     ]
     if computed.paired.empty:
-        lines.append("paired tests: no two runs were scored on the same samples")
+        lines.append(
+            "paired tests: no two runs have kept predictions on the same samples"
+            " (runs recorded before store revision 0002 kept none)"
+        )
         return "\n".join(lines)
     lines += [
         f"paired DeLong tests, AUC(a) - AUC(b) pooled over the headline periods "
