@@ -3,8 +3,9 @@
 docs/method.md section 5: every baseline is trained on the binary label with an MSE loss, Adam
 (learning rate 1e-3, weight decay 1e-5), batch 256, embedding size 64, and scores a sample with
 the sigmoid of its output. As in the TALLRec baseline code (SAI990323/TALLRec,
-`baseline/movielens`), the MSE is taken between sigmoid(output) and the 0/1 label, and the
-weights kept are those of the validation with the best AUC (`training.py`).
+`baseline/movielens`), the MSE is taken between sigmoid(output) and the 0/1 label; the weights
+kept are those of the validation with the lowest loss, a steadier signal than the AUC of a
+1,000-sample val_t (`training.py`).
 
 A subclass (one per model file) only says how to build its network; the network maps
 `SampleTensors` to one logit per sample and names its vocabulary-indexed tables so that
@@ -56,6 +57,7 @@ class TrainingCost:
 @dataclass(frozen=True)
 class FitResult:
     best_val_auc: float
+    """Validation AUC of the weights the model now holds."""
     best: int
     """Index in `history` of the validation whose weights the model now holds."""
     initial_val_auc: float | None
@@ -135,7 +137,7 @@ class ClassicRecommender(ABC):
         progress: Callable[[ValidationRecord], None] | None = None,
         device: str | torch.device | None = None,
     ) -> FitResult:
-        """Train on `train_df`, keep the epoch with the best AUC on `val_df`.
+        """Train on `train_df`, keep the weights with the lowest loss on `val_df`.
 
         Without `init_state` the vocabularies and weights start afresh (full retraining). With
         it (fine-tuning, docs/method.md section 3) they start from that fitted model of the same

@@ -35,12 +35,13 @@ class ClassicTrainConfig:
     """Training samples per Adam step (docs/method.md section 5)."""
     weight_decay: float = 1e-5
     """Adam's L2 penalty, added to the gradient as `torch.optim.Adam(weight_decay=...)` does."""
-    max_epochs: int = 10
+    max_epochs: int = 20
     """Upper bound on passes over the training set; early stopping usually ends sooner."""
-    eval_interval: int = 10_000
-    """Training samples between validations (at least one validation per epoch)."""
-    patience: int = 3
-    """Validations without a better validation AUC before training stops; the best is kept."""
+    evals_per_epoch: int = 4
+    """Validations per pass over the training set, evenly spaced: the cadence follows the
+    epoch, so a model trained on 190,000 samples is judged as often per pass as one on 9,000."""
+    patience_epochs: int = 2
+    """Epochs without a better validation before training stops; the best is kept."""
     seed: int = 0
     """Seeds initialisation, shuffling, dropout and unknown-id masking."""
     unknown_rate: float = 0.02
@@ -66,13 +67,19 @@ class ClassicTrainConfig:
     """Attention heads of SASRec (one in the paper)."""
     deepmusic_hidden_size: int = 256
     """Hidden width of DeepMusic's text-to-item-factor MLP."""
+    popularity_smoothing_grid: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
+    """Pseudo-counts k tried by the `popularity` floor, (likes + k g) / (count + k), the one
+    with the best validation AUC kept (docs/method.md section 9: k about 5)."""
+    logreg_c_grid: tuple[float, ...] = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+    """Inverse L2 strengths C tried by the `logreg` floor, the one with the best validation AUC
+    kept (docs/method.md section 9)."""
 
     def __post_init__(self) -> None:
         positive_ints = (
             "batch_size",
             "max_epochs",
-            "eval_interval",
-            "patience",
+            "evals_per_epoch",
+            "patience_epochs",
             "embedding_size",
             "gru_layers",
             "caser_horizontal_filters",
@@ -95,6 +102,12 @@ class ClassicTrainConfig:
                 raise ConfigError(f"must be in [0, 1), got {value!r}", where=name)
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ConfigError(f"must be a non-negative integer, got {self.seed!r}", where="seed")
+        for name in ("popularity_smoothing_grid", "logreg_c_grid"):
+            grid = getattr(self, name)
+            if not grid or any(
+                isinstance(v, bool) or not isinstance(v, int | float) or not v > 0 for v in grid
+            ):
+                raise ConfigError(f"must be positive numbers, got {grid!r}", where=name)
         heights = self.caser_filter_heights
         if not heights or any(
             not isinstance(h, int) or isinstance(h, bool) or not 1 <= h <= HISTORY_LENGTH

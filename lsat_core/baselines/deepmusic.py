@@ -8,7 +8,8 @@ x_u . y'_i with the *predicted* factors y'_i, which exist for items nobody has u
 Here, as the paper: user and item factors come from a collaborative model trained on the usage
 data only; a separate content network is fitted to those item factors by MSE, its gradient never
 reaching the factors; and every target item, warm or cold, is scored from its predicted factors,
-so no item id is needed at scoring time and warm and cold items are ranked on one scale.
+so warm and cold items are ranked on one scale. A warm item keeps its learned bias (its own
+like-rate, which the text cannot know); a cold item takes the bias the content network predicts.
 Departures: the collaborative model is biased MF trained on the binary label through a sigmoid
 with MSE (docs/method.md section 5), not WMF on play counts; the content is the item title's frozen
 all-MiniLM-L6-v2 embedding (`text_features.py`) and the network an MLP rather than a CNN on
@@ -75,7 +76,9 @@ class DeepMusicNetwork(BaselineNetwork):
         assert batch.content is not None
         user, user_bias = self._user_part(batch)  # [B, H], [B]
         predicted = self.predicted_factors(batch.content)  # [B, H + 1]
-        return (user * predicted[:, :-1]).sum(-1) + predicted[:, -1] + user_bias + self.global_bias
+        warm = batch.item != UNKNOWN_INDEX  # [B]
+        item_bias = torch.where(warm, self.item_bias(batch.item).squeeze(-1), predicted[:, -1])
+        return (user * predicted[:, :-1]).sum(-1) + item_bias + user_bias + self.global_bias
 
     def loss(self, batch: SampleTensors) -> torch.Tensor:
         assert batch.content is not None

@@ -25,8 +25,11 @@ def test_defaults_follow_method_section_5():
         ("batch_size", 0),
         ("weight_decay", -1e-5),
         ("max_epochs", 0),
-        ("eval_interval", 0),
-        ("patience", 0),
+        ("evals_per_epoch", 0),
+        ("patience_epochs", 0),
+        ("popularity_smoothing_grid", ()),
+        ("popularity_smoothing_grid", (5.0, 0.0)),
+        ("logreg_c_grid", (1.0, -1.0)),
         ("seed", -1),
         ("unknown_rate", 1.0),
         ("dropout", -0.1),
@@ -43,7 +46,7 @@ def test_invalid_values_name_their_field(field, value):
 
 
 def test_round_trips_through_its_stored_dict():
-    config = ClassicTrainConfig(caser_filter_heights=(1, 3), seed=7)
+    config = ClassicTrainConfig(caser_filter_heights=(1, 3), seed=7, logreg_c_grid=(0.5, 2.0))
     assert config_from_dict(ClassicTrainConfig, config_to_dict(config)) == config
 
 

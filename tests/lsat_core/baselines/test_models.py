@@ -7,6 +7,7 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from safetensors import safe_open
 
 from lsat_core.baselines.config import ClassicTrainConfig
@@ -29,7 +30,8 @@ def test_learns_the_planted_signal(name, fitted, planted_splits):
     assert result.best_val_auc > 0.9
     assert auc(test, model.score(test)) > 0.9
     assert result.history[result.best].val_auc == result.best_val_auc
-    assert result.best_val_auc == max(record.val_auc for record in result.history)
+    # The kept weights are those of the lowest validation loss, not of the highest AUC.
+    assert result.best == int(np.argmin([record.val_loss for record in result.history]))
     assert result.initial_val_auc is None
     assert result.cost.samples_trained == result.history[-1].samples_trained > 0
     assert result.cost.device == "cpu"
@@ -115,21 +117,34 @@ def test_fine_tuning_refuses_another_architecture_or_model(fitted, planted_split
         build_baseline("sasrec").fit(train, val, old.config, init_state=old)
 
 
-def test_early_stopping_keeps_the_best_validation(planted_splits):
+def test_early_stopping_keeps_the_lowest_validation_loss(planted_splits):
     train, val, _ = planted_splits
-    flipped = val.assign(label=1 - val["label"])  # validation AUC falls as the signal is learned
-    config = ClassicTrainConfig(max_epochs=20, patience=3, eval_interval=1000, embedding_size=16)
+    flipped = val.assign(label=1 - val["label"])  # validation loss rises as the signal is learned
+    config = ClassicTrainConfig(max_epochs=20, patience_epochs=2, embedding_size=16)
     records = []
     model = build_baseline("mf")
     result = model.fit(train, flipped, config, progress=records.append, device="cpu")
 
-    aucs = [record.val_auc for record in result.history]
+    losses = [record.val_loss for record in result.history]
     assert list(result.history) == records
     assert result.stopped_early
-    assert result.best == int(np.argmax(aucs))
-    assert len(aucs) - 1 - result.best == config.patience
-    assert aucs[-1] < result.best_val_auc
+    assert result.best == int(np.argmin(losses))
+    assert len(losses) - 1 - result.best == config.patience_epochs * config.evals_per_epoch
+    assert losses[-1] > losses[result.best]
     assert auc(flipped, model.score(flipped)) == pytest.approx(result.best_val_auc, abs=1e-12)
+
+
+@pytest.mark.parametrize("train_size", [900, 3600])
+def test_validations_follow_the_epoch_whatever_the_training_size(planted_splits, train_size):
+    train, val, _ = planted_splits
+    config = ClassicTrainConfig(max_epochs=2, evals_per_epoch=4, embedding_size=16)
+    result = build_baseline("mf").fit(train.head(train_size), val, config, device="cpu")
+    epochs = [record.epochs for record in result.history]
+    # Four validations a pass, the last at its end: about a quarter epoch apart (a partial
+    # last batch makes the spacing uneven by at most one batch).
+    assert len(epochs) == 8 and epochs[3] == 1.0 and epochs[-1] == 2.0
+    batch = config.batch_size / train_size
+    np.testing.assert_allclose(np.diff([0.0, *epochs]), 0.25, atol=batch)
 
 
 @pytest.mark.parametrize("name", ["mf", "sasrec"])
@@ -164,3 +179,21 @@ def test_deepmusic_scores_cold_items_from_their_text_and_mf_cannot(
             assert first != pytest.approx(second, abs=1e-6)
     assert aucs["deepmusic"] > 0.9
     assert abs(aucs["mf"] - 0.5) < 0.15
+
+
+def test_deepmusic_scores_a_warm_item_with_its_learned_bias(fitted, planted_splits):
+    model, _ = fitted("deepmusic")
+    _, _, test = planted_splits
+    warm = test[test["item"] == model.items.ids[0]].head(5)
+    cold = warm.assign(item="never-seen-item")  # no row of its own: scored from its text only
+    with torch.no_grad():
+        bias = model.network.item_bias.weight
+        saved = bias.clone()
+        try:
+            before_warm, before_cold = model.score(warm), model.score(cold)
+            bias += 3.0
+            after_warm, after_cold = model.score(warm), model.score(cold)
+        finally:
+            bias.copy_(saved)
+    assert (after_warm > before_warm).all()
+    np.testing.assert_array_equal(after_cold, before_cold)
