@@ -1,4 +1,5 @@
-"""A classic baseline (MF, DeepMusic, GRU4Rec, Caser, SASRec) as a model family of the engine.
+"""A classic baseline (MF, DeepMusic, GRU4Rec, Caser, SASRec) or a floor (popularity, logreg) as
+a model family of the engine.
 
 One family per baseline, named after it ("mf", "sasrec", ...), so `ModelSpec("mf", FULL, t)`
 is MF fully retrained at t and `ModelSpec("mf", FINE_TUNE, t)` MF fine-tuned from t - 1, with
@@ -26,10 +27,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from lsat_core.baselines.base import ClassicRecommender
 from lsat_core.baselines.registry import (
-    BASELINES,
+    RECOMMENDERS,
     TEXT_BASELINES,
+    Recommender,
     build_baseline,
     load_baseline,
 )
@@ -38,7 +39,7 @@ from lsat_core.baselines.training import ValidationRecord
 from lsat_core.configs import config_to_dict
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
-from lsat_core.engine.families import Progress, TrainingOutcome
+from lsat_core.engine.families import Progress, TrainingOutcome, keep_if_worse
 from lsat_core.engine.model_specs import ModelSpec, Part
 from lsat_core.engine.sample_sets import SampleSet, period_part, union
 from lsat_core.errors import ConfigError, InputError
@@ -79,9 +80,10 @@ class ClassicFamily:
     ) -> None:
         """`text_features`: DeepMusic's item vectors; None computes MiniLM title embeddings of
         the stream's items (cached in `cache_dir`) on first use."""
-        if baseline not in BASELINES:
+        if baseline not in RECOMMENDERS:
             raise ConfigError(
-                f"unknown baseline {baseline!r}; one of {', '.join(BASELINES)}", where="baseline"
+                f"unknown baseline {baseline!r}; one of {', '.join(RECOMMENDERS)}",
+                where="baseline",
             )
         self.name = baseline
         self._config = config
@@ -111,7 +113,7 @@ class ClassicFamily:
             key["text_features"] = self.text_features.key
         return key
 
-    def new_model(self) -> ClassicRecommender:
+    def new_model(self) -> Recommender:
         return build_baseline(
             self.name, text_features=self.text_features if self.uses_text else None
         )
@@ -137,7 +139,7 @@ class ClassicFamily:
         spec: ModelSpec,
         train: SampleSet,
         val: SampleSet,
-        init: ClassicRecommender | None,
+        init: Recommender | None,
         progress: Progress,
     ) -> TrainingOutcome:
         if self._config.classic_whole_periods:
@@ -156,14 +158,12 @@ class ClassicFamily:
                 train.frame, val.frame, self._config.classic, init, report, device=DEVICE
             )
         cpu_seconds = time.process_time() - started
-        # Fine-tuning keeps the previous model when training made validation worse
-        # (docs/method.md section 3).
         start = fitted.initial_val_auc
-        kept_previous = start is not None and fitted.best_val_auc < start
+        kept, best_val_auc, kept_previous = keep_if_worse(init, model, fitted.best_val_auc, start)
         best = fitted.history[fitted.best]
         return TrainingOutcome(
-            model=init if kept_previous else model,
-            best_val_auc=start if kept_previous and start is not None else fitted.best_val_auc,
+            model=kept,
+            best_val_auc=best_val_auc,
             start_val_auc=start,
             kept_previous=kept_previous,
             samples_trained=fitted.cost.samples_trained,
@@ -180,15 +180,16 @@ class ClassicFamily:
                 "users": fitted.users,
                 "items": fitted.items,
                 "val_history": [[r.samples_trained, r.val_auc] for r in fitted.history],
+                "val_losses": [r.val_loss for r in fitted.history],
             },
         )
 
-    def save(self, model: ClassicRecommender, directory: Path) -> str:
+    def save(self, model: Recommender, directory: Path) -> str:
         directory.mkdir(parents=True, exist_ok=True)
         path = model.save(directory / MODEL_FILE)
         return hashlib.sha256(path.read_bytes()).hexdigest()
 
-    def load(self, directory: Path) -> ClassicRecommender:
+    def load(self, directory: Path) -> Recommender:
         model = load_baseline(
             directory / MODEL_FILE, text_features=self.text_features if self.uses_text else None
         )
@@ -196,11 +197,11 @@ class ClassicFamily:
             raise InputError(f"holds a {model.name} model, not {self.name}", where=directory)
         return model
 
-    def score(self, model: ClassicRecommender, samples: SampleSet) -> np.ndarray:
+    def score(self, model: Recommender, samples: SampleSet) -> np.ndarray:
         with one_torch_thread():
             return model.score(samples.frame)
 
-    def score_many(self, models: list[ClassicRecommender], samples: SampleSet) -> np.ndarray:
+    def score_many(self, models: list[Recommender], samples: SampleSet) -> np.ndarray:
         # Small models: nothing to gain from batching them together.
         return np.stack([self.score(model, samples) for model in models])
 
