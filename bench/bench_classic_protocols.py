@@ -40,9 +40,10 @@ from lsat_core.engine.presets import preset_config
 from lsat_core.engine.workbench import Workbench
 from lsat_core.evaluation.protocols import EvalStep, plan_steps, summary_eval_periods
 from lsat_core.runner.assembly import experiment_stream, open_workbench
-from lsat_core.runner.period_loop import finish_runs, prepare_experiment, run_step, start_runs
+from lsat_core.runner.period_loop import prepare_experiment, run_step
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
+from lsat_core.store.lifecycle import finish_runs, start_runs
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import Artifact
 from lsat_core.store.queries import results_frame
@@ -98,12 +99,14 @@ def main() -> None:
     for family in bench.families.values():
         family.prepare()  # DeepMusic's title features, encoded once before the workers start
     prepared = prepare_experiment(engine, config, stream, f"bench {args.protocol}")
-    run_ids = start_runs(engine, prepared)
+    with session_scope(engine) as session:
+        run_ids = start_runs(session, prepared.experiment_id, prepared.run_ids)
     steps = plan_steps(config.protocol, stream.num_periods, config.update_periods)
     by_period = {step.train_period: step for step in steps}
     setup = time.perf_counter() - started
     timings = run_jobs(jobs(config, steps), config, settings, run_ids, by_period, args.workers)
-    finish_runs(engine, prepared.experiment_id, list(run_ids.values()), device="cpu")
+    with session_scope(engine) as session:
+        finish_runs(session, prepared.experiment_id, run_ids.values(), device="cpu")
     wall = time.perf_counter() - started
     cpu_ended = os.times()
     cpu = sum(getattr(cpu_ended, f) - getattr(cpu_started, f) for f in _CPU_FIELDS)

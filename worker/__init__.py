@@ -4,7 +4,6 @@ Module map:
 - `names`: task and queue names (what a sender needs to know; no engine imports).
 - `config`: the Celery configuration built from `Settings` (broker, queues, reliability).
 - `queue_client`: submit and cancel experiments from the CLI or the dashboard (no torch).
-- `run_states`: run and experiment status changes made by tasks and by cancellation.
 - `reporting`: progress, events and cancellation checks written to the store by a task.
 - `canvas`: an experiment's work plan as Celery signatures (chains, groups, links).
 - `jobs`: what each task does, over lsat_core (launch, train a model, evaluate a step).

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.engine.workbench import Workbench
-from lsat_core.runner.period_loop import bench_device, prepare_runs, run_step, start_runs
+from lsat_core.runner.period_loop import bench_device, prepare_runs, run_step
 from lsat_core.runner.work_plan import (
     components,
     experiment_steps,
@@ -30,20 +30,21 @@ from lsat_core.runner.work_plan import (
 from lsat_core.store.artifacts import get_artifact
 from lsat_core.store.engine import session_scope
 from lsat_core.store.events import record_event
-from lsat_core.store.models import ArtifactStatus, EventKind, Run
-from lsat_core.store.queries import get_experiment, list_runs
-from lsat_core.store.work_locks import work_lock
-from worker.canvas import build_canvas, gpu_worker_present
-from worker.context import WorkerContext
-from worker.reporting import TaskReporter
-from worker.run_states import (
+from lsat_core.store.lifecycle import (
     ACTIVE,
     fail_experiment,
     fail_runs,
     finish_run_if_complete,
     recorded_periods,
     settle_experiment,
+    start_runs,
 )
+from lsat_core.store.models import ArtifactStatus, EventKind, Run
+from lsat_core.store.queries import get_experiment, list_runs
+from lsat_core.store.work_locks import work_lock
+from worker.canvas import build_canvas, gpu_worker_present
+from worker.context import WorkerContext
+from worker.reporting import TaskReporter
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,9 @@ def launch(ctx: WorkerContext, app: Celery, experiment_id: int, task_id: str) ->
         return
     config = ctx.experiment_config(experiment_id)
     bench = ctx.workbench(experiment_id, config)
-    pending = start_runs(ctx.engine, prepare_runs(ctx.engine, experiment_id, config, bench.stream))
+    prepared = prepare_runs(ctx.engine, experiment_id, config, bench.stream)
+    with session_scope(ctx.engine) as session:
+        pending = start_runs(session, experiment_id, prepared.run_ids)
     if not pending:
         with session_scope(ctx.engine) as session:
             settle_experiment(session, experiment_id)

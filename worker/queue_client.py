@@ -22,11 +22,10 @@ from lsat_core.errors import InputError, LsatError
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.events import record_event
-from lsat_core.store.models import RunStatus
-from lsat_core.store.runs import create_experiment, set_experiment_status
+from lsat_core.store.lifecycle import cancel_experiment_runs, experiment_task_ids, fail_experiment
+from lsat_core.store.runs import create_experiment
 from worker.config import celery_config
 from worker.names import CPU_QUEUE, LAUNCH_EXPERIMENT, launch_task_id
-from worker.run_states import cancel_experiment_runs, experiment_task_ids
 
 
 def client_app(settings: Settings) -> Celery:
@@ -66,7 +65,7 @@ def submit_experiment(
         except OperationalError as exc:
             error = f"could not reach the broker: {exc}"
             with session_scope(engine) as session:
-                set_experiment_status(session, experiment_id, RunStatus.FAILED, error=error)
+                fail_experiment(session, experiment_id, error)
             raise LsatError(f"experiment {experiment_id}: {error}") from exc
     finally:
         engine.dispose()

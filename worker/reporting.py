@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from lsat_core.store.engine import session_scope
 from lsat_core.store.events import record_event, update_progress
+from lsat_core.store.lifecycle import active_run_ids
 from lsat_core.store.models import EventKind
-from worker.run_states import active_run_ids
 
 PROGRESS_INTERVAL_SECONDS = 2.0
 

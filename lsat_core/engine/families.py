@@ -44,6 +44,17 @@ class TrainingOutcome:
         }
 
 
+def keep_if_worse(
+    init: Any | None, trained: Any, best_val_auc: float, start_val_auc: float | None
+) -> tuple[Any, float, bool]:
+    """Fine-tuning's rule for every family (docs/method.md section 3): when training ended below
+    the model it started from on validation, that model is kept. Returns the model to keep, its
+    validation AUC and whether it is the previous one."""
+    if init is not None and start_val_auc is not None and best_val_auc < start_val_auc:
+        return init, start_val_auc, True
+    return trained, best_val_auc, False
+
+
 class ModelFamily(Protocol):
     name: str
 

@@ -13,7 +13,7 @@ from lsat_core.configs import config_to_dict
 from lsat_core.data.prompts import build_prompts
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.families import Progress, TrainingOutcome
+from lsat_core.engine.families import Progress, TrainingOutcome, keep_if_worse
 from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.llm.adapters import Adapter, load_adapter, save_adapter
@@ -77,14 +77,13 @@ class LoraFamily:
             init_adapter=init,
             progress=lambda done, total: progress(f"train {spec.label()}", done, total),
         )
-        # Fine-tuning keeps the previous adapter when training made validation worse
-        # (docs/method.md section 3).
-        start = trained.start_val_auc
-        kept_previous = init is not None and start is not None and trained.best_val_auc < start
+        model, best_val_auc, kept_previous = keep_if_worse(
+            init, trained.adapter, trained.best_val_auc, trained.start_val_auc
+        )
         cost = trained.cost
         return TrainingOutcome(
-            model=init if kept_previous else trained.adapter,
-            best_val_auc=max(trained.best_val_auc, start or 0.0),
+            model=model,
+            best_val_auc=best_val_auc,
             start_val_auc=trained.start_val_auc,
             kept_previous=kept_previous,
             samples_trained=cost.samples_trained,

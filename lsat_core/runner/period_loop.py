@@ -32,16 +32,11 @@ from lsat_core.evaluation.protocols import (
 )
 from lsat_core.evaluation.user_auc import user_auc
 from lsat_core.store.engine import session_scope
-from lsat_core.store.models import Run, RunStatus, Segment
+from lsat_core.store.lifecycle import finish_runs, start_runs
+from lsat_core.store.models import Segment
 from lsat_core.store.predictions import record_predictions
 from lsat_core.store.results import record_period_result
-from lsat_core.store.runs import (
-    create_experiment,
-    get_or_create_run,
-    get_or_create_stream,
-    set_experiment_status,
-    set_run_status,
-)
+from lsat_core.store.runs import create_experiment, get_or_create_run, get_or_create_stream
 from lsat_core.strategies.base import UpdatedModel
 from lsat_core.strategies.registry import get_strategy
 
@@ -100,48 +95,19 @@ def prepare_runs(
     return PreparedExperiment(experiment_id, run_ids)
 
 
-def start_runs(engine: Engine, prepared: PreparedExperiment) -> dict[str, int]:
-    """Mark the experiment and its unfinished runs running; returns those runs (strategy -> id).
-    Runs already succeeded (in this or another experiment) are not redone."""
-    with session_scope(engine) as session:
-        pending = {}
-        for strategy, run_id in prepared.run_ids.items():
-            run = session.get_one(Run, run_id)
-            if run.status != RunStatus.SUCCEEDED:
-                if run.status not in (RunStatus.PENDING, RunStatus.RUNNING):
-                    set_run_status(session, run_id, RunStatus.PENDING)
-                set_run_status(session, run_id, RunStatus.RUNNING)
-                pending[strategy] = run_id
-        set_experiment_status(session, prepared.experiment_id, RunStatus.RUNNING)
-    return pending
-
-
-def finish_runs(
-    engine: Engine,
-    experiment_id: int,
-    run_ids: list[int],
-    *,
-    error: str | None = None,
-    device: str | None = None,
-) -> None:
-    """Mark the runs and their experiment succeeded, or failed with `error`."""
-    status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
-    with session_scope(engine) as session:
-        for run_id in run_ids:
-            set_run_status(session, run_id, status, error=error, device=device)
-        set_experiment_status(session, experiment_id, status, error=error)
-
-
 def execute_experiment(
     engine: Engine,
     prepared: PreparedExperiment,
     bench: Workbench,
     on_step: StepDone | None = None,
 ) -> None:
-    """Run every step of the protocol for every unfinished run, in order, in this process."""
+    """Run every step of the protocol for every unfinished run, in order, in this process
+    (runs already succeeded are not redone; the life cycle is `lsat_core.store.lifecycle`'s)."""
     config = bench.config
     steps = plan_steps(config.protocol, bench.stream.num_periods, config.update_periods)
-    pending = start_runs(engine, prepared)
+    experiment_id = prepared.experiment_id
+    with session_scope(engine) as session:
+        pending = start_runs(session, experiment_id, prepared.run_ids)
     try:
         for step in steps:
             for strategy, run_id in pending.items():
@@ -150,10 +116,12 @@ def execute_experiment(
                     on_step(strategy, step)
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
-        finish_runs(engine, prepared.experiment_id, list(pending.values()), error=error)
+        with session_scope(engine) as session:
+            finish_runs(session, experiment_id, pending.values(), error=error)
         raise
     device = bench_device(bench)
-    finish_runs(engine, prepared.experiment_id, list(pending.values()), device=device)
+    with session_scope(engine) as session:
+        finish_runs(session, experiment_id, pending.values(), device=device)
 
 
 def bench_device(bench: Workbench) -> str:
@@ -213,7 +181,8 @@ def run_step(engine: Engine, bench: Workbench, run_id: int, strategy: str, step:
 
 def _warm_items(bench: Workbench, updated: UpdatedModel) -> frozenset[str]:
     """Warm items of a tested model: those it was trained on, except in the fixed-target
-    protocol, where warm means seen as a target in the first half of the stream (docs/method.md section 4)."""
+    protocol, where warm means seen as a target in the first half of the stream (docs/method.md
+    section 4)."""
     if bench.config.protocol == FIXED_TARGET:
         return bench.stream.warm_items(fixed_target_warm_periods(bench.stream.num_periods))
     return updated.seen_items

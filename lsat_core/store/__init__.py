@@ -18,6 +18,12 @@ from lsat_core.store.artifacts import (
 )
 from lsat_core.store.engine import make_engine, make_session_factory, session_scope
 from lsat_core.store.events import record_event, update_progress
+from lsat_core.store.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    StatusTransitionError,
+    set_experiment_status,
+    set_run_status,
+)
 from lsat_core.store.migrate import current_revision, head_revision, upgrade
 from lsat_core.store.models import (
     Artifact,
@@ -46,13 +52,9 @@ from lsat_core.store.queries import (
 )
 from lsat_core.store.results import record_period_result
 from lsat_core.store.runs import (
-    ALLOWED_TRANSITIONS,
-    StatusTransitionError,
     create_experiment,
     get_or_create_run,
     get_or_create_stream,
-    set_experiment_status,
-    set_run_status,
     set_run_stream,
 )
 

@@ -16,10 +16,10 @@ from celery.worker import state as worker_state
 from lsat_core.errors import InputError, LsatError
 from lsat_core.settings import Settings
 from lsat_core.store.engine import session_scope
+from lsat_core.store.lifecycle import set_experiment_status
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import Experiment, RunStatus
 from lsat_core.store.queries import latest_events
-from lsat_core.store.runs import set_experiment_status
 from worker.app import app
 from worker.names import LAUNCH_EXPERIMENT
 from worker.queue_client import cancel_experiment, submit_experiment

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lsat_core.store.engine import session_scope
+from lsat_core.store.lifecycle import set_run_status
 from lsat_core.store.models import RunStatus
 from lsat_core.store.queries import latest_events, list_progress
-from lsat_core.store.runs import set_run_status
 from worker.reporting import TaskCancelled, TaskReporter
 
 

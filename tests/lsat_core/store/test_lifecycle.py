@@ -1,21 +1,59 @@
-"""Status changes made by tasks: a run finishes once all its updates are recorded, a failure
-fails only the runs concerned, the last run settles the experiment, cancelling stops the rest."""
+"""The life cycle's operations: a run finishes once all its updates are recorded, a failure
+fails only the runs concerned, the last run settles the experiment, cancelling stops the rest;
+a run in one process starts and finishes its runs together, not redoing succeeded ones."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine
+
 from lsat_core.store.engine import session_scope
 from lsat_core.store.events import record_event
-from lsat_core.store.models import Experiment, Run, RunStatus, Segment
-from lsat_core.store.results import record_period_result
-from lsat_core.store.runs import set_experiment_status, set_run_status
-from worker.run_states import (
+from lsat_core.store.lifecycle import (
     CANCELLED_BY_USER,
     cancel_experiment_runs,
     experiment_task_ids,
     fail_experiment,
     fail_runs,
     finish_run_if_complete,
+    finish_runs,
+    set_experiment_status,
+    set_run_status,
+    start_runs,
 )
+from lsat_core.store.models import Experiment, Run, RunStatus, Segment
+from lsat_core.store.results import record_period_result
+from lsat_core.store.runs import create_experiment, get_or_create_run
+
+
+@pytest.fixture
+def add_experiment(engine: Engine) -> Callable[..., tuple[int, dict[str, int]]]:
+    """A stored experiment with one pending run per strategy (configs are placeholders)."""
+
+    def add(*strategies: str) -> tuple[int, dict[str, int]]:
+        with session_scope(engine) as session:
+            experiment = create_experiment(
+                session, name="test", protocol="next-period", config={"strategies": strategies}
+            )
+            runs = {
+                strategy: get_or_create_run(
+                    session,
+                    key=f"{strategy}-{experiment.id}",
+                    experiment_id=experiment.id,
+                    name=strategy,
+                    strategy=strategy,
+                    backbone="tiny",
+                    protocol="next-period",
+                    config={"strategy": strategy},
+                    seed=0,
+                ).id
+                for strategy in strategies
+            }
+            return experiment.id, runs
+
+    return add
 
 
 def _start(engine, experiment_id, run_ids):
@@ -136,3 +174,24 @@ def test_task_ids_come_from_the_experiment_events(engine, add_experiment):
         record_event(session, "queued", experiment_id=other_id, task_key="e2-launch")
     with session_scope(engine) as session:
         assert experiment_task_ids(session, experiment_id) == ["e1-launch", "e1-train-lora-full-2"]
+
+
+def test_starting_skips_succeeded_runs_and_relaunches_failed_ones(engine, add_experiment):
+    experiment_id, runs = add_experiment("full_retrain", "fine_tune", "lsat_en")
+    done, failed, new = runs["full_retrain"], runs["fine_tune"], runs["lsat_en"]
+    _start(engine, experiment_id, [done, failed])
+    with session_scope(engine) as session:
+        set_run_status(session, done, RunStatus.SUCCEEDED)
+        set_run_status(session, failed, RunStatus.FAILED, error="boom")
+        assert start_runs(session, experiment_id, runs) == {"fine_tune": failed, "lsat_en": new}
+    experiment, statuses = _statuses(engine, experiment_id, runs.values())
+    assert experiment == (RunStatus.RUNNING, None)
+    assert statuses[done][0] == RunStatus.SUCCEEDED
+    assert statuses[failed][:2] == statuses[new][:2] == (RunStatus.RUNNING, None)
+
+    with session_scope(engine) as session:
+        finish_runs(session, experiment_id, [failed, new], error="RuntimeError: out of memory")
+    experiment, statuses = _statuses(engine, experiment_id, runs.values())
+    assert experiment == (RunStatus.FAILED, "RuntimeError: out of memory")
+    assert statuses[new][:2] == (RunStatus.FAILED, "RuntimeError: out of memory")
+    assert statuses[done][0] == RunStatus.SUCCEEDED
