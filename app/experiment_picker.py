@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import streamlit as st
 
 from app import service
 from app.widgets import select_id
+
+STATUS_COLORS: dict[str, Literal["orange", "blue", "green", "red", "gray"]] = {
+    "pending": "orange",
+    "running": "blue",
+    "succeeded": "green",
+    "failed": "red",
+}
+"""Badge colours of the chosen experiment's status (cancelled and any other: gray)."""
 
 
 @dataclass(frozen=True)
@@ -30,14 +39,22 @@ def choose_experiment() -> ChosenExperiment | None:
             "No experiment in the store yet: start one on the Launch page or with `lsat submit`."
         )
         return None
-    # No status in the labels: a browser keeps showing a chosen option's first label when only
-    # its text changes, so a finished experiment would still read "running" there.
+    # The status goes under the chooser, not in its labels: a browser keeps showing a chosen
+    # option's first label when only its text changes, so a finished experiment would still
+    # read "running" there. The creation date never changes.
     experiment_id = select_id(
         "Experiment",
-        {e.id: f"#{e.id} {e.name} · {e.protocol}" for e in experiments.itertuples()},
+        {
+            e.id: f"#{e.id} {e.name} · {e.protocol} · {e.created_at:%Y-%m-%d}"
+            for e in experiments.itertuples()
+        },
         "experiment",
     )
     row = experiments.set_index("id").loc[experiment_id]
+    st.badge(
+        f"{row['status']} · created {row['created_at']:%Y-%m-%d %H:%M} UTC",
+        color=STATUS_COLORS.get(str(row["status"]), "gray"),
+    )
     streams = service.experiment_streams(experiment_id)
     if len(streams) > 1:
         st.warning(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from streamlit import config
 from streamlit.testing.v1 import AppTest
 
 READ_PAGES = ("views/replay.py", "views/monitor.py", "views/compare.py", "views/cold_warm.py")
@@ -44,3 +45,17 @@ def test_every_page_that_reads_explains_an_empty_store(
     (note,) = app.info
     assert note.value.startswith("No ")
     assert (tmp_path / "lsat.db").is_file()
+
+
+def test_the_dashboard_config_hides_the_deploy_button(
+    monkeypatch: pytest.MonkeyPatch, app_dir: Path
+) -> None:
+    """Read by Streamlit itself from .streamlit/config.toml, so a misspelt option fails here."""
+    monkeypatch.chdir(app_dir.parent)  # Streamlit reads .streamlit/ in the folder it starts in
+    try:
+        config.get_config_options(force_reparse=True)
+        assert config.get_option("client.toolbarMode") == "viewer"
+        assert config.get_option("server.address") == "127.0.0.1"
+    finally:
+        monkeypatch.undo()
+        config.get_config_options(force_reparse=True)

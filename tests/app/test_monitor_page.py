@@ -237,3 +237,17 @@ def test_a_cancelled_experiment_shows_one_notice_and_no_error(private_app_env, a
     ]
     assert not later.error and not later.success
     assert later.dataframe[0].value["status"].tolist() == ["cancelled"] * len(STRATEGIES)
+
+
+def test_the_picker_shows_each_experiments_date_and_the_chosen_ones_status(
+    run_page, app_env
+) -> None:
+    app = run_page("monitor.py", experiment=app_env.next_experiment_id)
+
+    today = f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d}"  # the store was seeded by this session
+    assert app.selectbox(key="select_experiment").options == [
+        f"#{app_env.fixed_experiment_id} fixed · fixed-target · {today}",
+        f"#{app_env.next_experiment_id} next · next-period · {today}",
+    ]
+    (badge,) = app.markdown
+    assert badge.value.startswith(f":blue-badge[running · created {today} ")
