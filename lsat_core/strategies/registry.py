@@ -13,6 +13,7 @@ from lsat_core.errors import ConfigError
 from lsat_core.strategies.base import Strategy
 from lsat_core.strategies.classic import CLASSIC_UPDATE_STRATEGIES
 from lsat_core.strategies.fine_tune import FineTune
+from lsat_core.strategies.floors import FLOOR_STRATEGIES
 from lsat_core.strategies.full_retrain import FullRetrain
 from lsat_core.strategies.in_context import InContext
 from lsat_core.strategies.long_term import LongTerm
@@ -32,7 +33,7 @@ _LLM_UPDATES = (
 LLM_STRATEGIES = tuple(s.name for s in _LLM_UPDATES)
 """Update strategies of the TALLRec LoRA recommender (docs/method.md section 3)."""
 STRATEGIES: dict[str, Strategy] = {
-    s.name: s for s in (*_LLM_UPDATES, *CLASSIC_UPDATE_STRATEGIES, InContext())
+    s.name: s for s in (*_LLM_UPDATES, *CLASSIC_UPDATE_STRATEGIES, InContext(), *FLOOR_STRATEGIES)
 }
 
 
