@@ -2,6 +2,10 @@
 
 Real datasets and the real backbone are fetched once into a test cache (LSAT_TEST_CACHE_DIR,
 default `.test-cache/` in the repository) so repeated runs reuse them.
+
+A test is marked `slow` by what it uses, so none can forget it: a fixture of a real resource
+(REAL_RESOURCE_FIXTURES, also when another fixture uses it) or a service marker
+(SERVICE_MARKERS). `-m "not slow"` then runs offline, with no service and no download.
 """
 
 from __future__ import annotations
@@ -12,6 +16,17 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+REAL_RESOURCE_FIXTURES = frozenset({"test_cache_dir", "ml1m_cache", "postgres_url", "redis_url"})
+"""The test cache holds the real datasets and the real backbone (ml1m_cache builds on it)."""
+SERVICE_MARKERS = frozenset({"postgres", "redis", "browser", "faults", "gpu"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        markers = {marker.name for marker in item.iter_markers()}
+        if fixtures & REAL_RESOURCE_FIXTURES or markers & SERVICE_MARKERS:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
