@@ -5,17 +5,20 @@
         [--cache-from DIR] [--out FILE.json]
 
 Default: the next-period protocol (update at t = 1..19, test on D_{t+1}) of the five baselines
-fully retrained, on the real ML-1M stream with the paper preset (whole periods), in a fresh
-store under --data-dir (default: a new temporary folder; its cache links the wheels, streams and
-MiniLM files of --cache-from, by default the settings' cache, so nothing is fetched again).
+fully retrained and the two floors (popularity, logreg), on the real ML-1M stream with the paper
+preset (whole periods), in a fresh store under --data-dir (default: a new temporary folder; its
+cache links the wheels, streams and MiniLM files of --cache-from, by default the settings'
+cache, so nothing is fetched again). `bench/classic_floor_table.py --store DIR` prints the
+comparison with the floors from that store.
 
 The work is what `lsat run` does (`period_loop.run_step` for every strategy and step), spread
-over --workers processes as queue workers would spread it: a fully retrained model does not
-depend on any other, so each (strategy, t) is one job, the largest first; a fine-tuning chain is
-one job in period order. Target (issue "Classic recommenders"): five models fully retrained over
-20 periods within 15 minutes on the 2-core machine. The machine may be shared: the script prints
-the CPU seconds of all processes beside the wall time, and the wall time the same work would
-take on `--workers` otherwise idle cores (the CPU time of the busiest worker).
+over --workers processes as queue workers would spread it: a fully retrained model or a floor
+does not depend on any other, so each (strategy, t) is one job, the largest first; a
+fine-tuning chain is one job in period order. Target (issue "Classic recommenders"): five
+models fully retrained over 20 periods within 15 minutes on the 2-core machine. The machine
+may be shared: the script prints the CPU seconds of all processes beside the wall time, and the
+wall time the same work would take on `--workers` otherwise idle cores (the CPU time of the
+busiest worker).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import Artifact
 from lsat_core.store.queries import results_frame
 from lsat_core.strategies.classic import CLASSIC_BASELINES
+from lsat_core.strategies.floors import FLOORS
 
 TARGET_SECONDS = 15 * 60
 _CPU_FIELDS = ("user", "system", "children_user", "children_system")
@@ -69,7 +73,7 @@ _worker: list[_Worker] = []
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = ",".join(f"{b}:full_retrain" for b in CLASSIC_BASELINES)
+    default = ",".join([*(f"{b}:full_retrain" for b in CLASSIC_BASELINES), *FLOORS])
     parser.add_argument("--strategies", default=default)
     parser.add_argument("--protocol", default="next-period")
     parser.add_argument("--preset", default="paper")
@@ -141,10 +145,11 @@ def link_cache(source: Path, cache_dir: Path) -> None:
 
 
 def jobs(config: ExperimentConfig, steps: list[EvalStep]) -> list[Job]:
-    """Fine-tuning chains whole and first (longest), then fully retrained models, latest first."""
+    """Fine-tuning chains whole and first (longest), then fully retrained models and floors
+    (neither depends on the previous period's model), latest first."""
     periods = tuple(step.train_period for step in steps)
-    chains = [(s, periods) for s in config.strategies if not s.endswith(":full_retrain")]
-    retrained = [s for s in config.strategies if s.endswith(":full_retrain")]
+    retrained = [s for s in config.strategies if s.endswith(":full_retrain") or s in FLOORS]
+    chains = [(s, periods) for s in config.strategies if s not in retrained]
     single = [(s, (t,)) for t in reversed(periods) for s in retrained]
     return chains + single
 
