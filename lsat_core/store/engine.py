@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,7 +56,22 @@ def make_engine(database_url: str, *, enforce_foreign_keys: bool = True) -> Engi
     url = parse_database_url(database_url)
     if url.get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, enforce_foreign_keys)
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _failed_ping_is_a_disconnect)
+    return engine
+
+
+def _failed_ping_is_a_disconnect(context: ExceptionContext) -> None:
+    """A pooled connection whose pre-ping fails for any reason is replaced, not used.
+
+    SQLAlchemy's psycopg ping switches the connection to autocommit, which psycopg refuses with
+    a ProgrammingError ("can't change 'autocommit' now: connection in transaction status
+    INTRANS") when the pooled connection is not idle; the dialect counts only a closed or broken
+    socket as a disconnect, so that error escaped the checkout as a ProgrammingError that no
+    caller retries, and failed the task that merely asked for a connection.
+    """
+    if context.is_pre_ping:
+        context.is_disconnect = True
 
 
 def _make_sqlite_engine(url: URL, enforce_foreign_keys: bool) -> Engine:
