@@ -23,7 +23,7 @@ PAPER_LABELS: dict[str, str] = {
     "lsat_en_full": "LSAT-EN (full)",
     "lsat_en": "LSAT-EN (10)",
 }
-"""Strategy name (lsat_core.strategies.names) -> the paper's row label."""
+"""Strategy name (lsat_core.strategies.registry) -> the paper's row label."""
 
 PAPER_AUC: dict[str, dict[str, float]] = {
     "full_retrain": {"ml-1m": 0.7650, "amazon-book": 0.7780},

@@ -7,5 +7,6 @@
 - `peft_host`: the one PEFT wrapper per backbone into which adapters are loaded to run;
 - `scoring`: P(Yes) for prompts, with an adapter or with the untuned base model;
 - `training`: train (or fine-tune) a LoRA adapter with early stopping on validation AUC;
-- `merging`: LSAT-TA task arithmetic, LSAT-EN output ensemble and the coefficient grid.
+- `merging`: LSAT-TA task arithmetic (the ensemble and the coefficient search are numpy-only:
+  `lsat_core.evaluation.coefficients`).
 """
