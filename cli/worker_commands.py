@@ -190,8 +190,8 @@ def submit(
 def status(experiment_id: Annotated[int, typer.Argument(help="Experiment id.")]) -> None:
     """An experiment's status, its runs, the progress of its tasks and its latest events."""
     from lsat_core.store.engine import make_engine, session_scope
-    from lsat_core.store.queries import get_experiment, latest_events, list_progress, list_runs
     from lsat_core.store.lifecycle import recorded_periods
+    from lsat_core.store.queries import get_experiment, latest_events, list_progress, list_runs
 
     engine = make_engine(Settings.from_env().database_url)
     try:
