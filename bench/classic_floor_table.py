@@ -31,6 +31,17 @@ from lsat_core.store.engine import make_engine, read_scope
 from lsat_core.store.models import Experiment
 from lsat_core.store.queries import comparison
 
+PERIOD_COLUMNS = (
+    "strategy",
+    "train_period",
+    "eval_period",
+    "auc",
+    "ci_low",
+    "ci_high",
+    "uauc",
+    "uauc_users",
+)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -39,7 +50,7 @@ def main() -> None:
     parser.add_argument("--reference", default="logreg")
     parser.add_argument("--out", type=Path, help="write the table as JSON")
     args = parser.parse_args()
-    report = store_report(args.store)
+    report, per_period = store_report(args.store)
     table = headline(report)
     if args.before:
         before = json_headline(json.loads(args.before.read_text()), report)
@@ -57,12 +68,14 @@ def main() -> None:
             "tested_periods": sorted({e for _, e in report.cells}),
             "table": table.reset_index().replace({np.nan: None}).to_dict(orient="records"),
             "paired": paired.reset_index().to_dict(orient="records"),
+            "per_period": per_period.replace({np.nan: None}).to_dict(orient="records"),
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(payload, indent=1))
 
 
-def store_report(data_dir: Path) -> ComparisonReport:
+def store_report(data_dir: Path) -> tuple[ComparisonReport, pd.DataFrame]:
+    """The report of every run in the store, and the per-period rows of its served models."""
     engine = make_engine(Settings.for_data_dir(data_dir).database_url)
     try:
         with read_scope(engine) as session:
@@ -70,9 +83,12 @@ def store_report(data_dir: Path) -> ComparisonReport:
             compared = comparison(session, ids)
     finally:
         engine.dispose()
-    return comparison_report(
-        compared.results, compared.predictions, compared.protocol, compared.num_periods
+    results = compared.results
+    served = results[(results["role"] == "model") & (results["segment"] == "all")]
+    report = comparison_report(
+        results, compared.predictions, compared.protocol, compared.num_periods
     )
+    return report, served[list(PERIOD_COLUMNS)]
 
 
 def headline(report: ComparisonReport) -> pd.DataFrame:
