@@ -3,8 +3,9 @@
 - Cancelled (the store says no run wants the work any more): stop quietly.
 - ModelBusyError (another task is training a model this one needs): retry later, with growing
   countdowns and no limit; the other task finishes, or its claim goes stale and is taken over.
-- Transient (database or broker connection, SQLite lock): retry with exponential backoff, up to
-  TRANSIENT_RETRIES times, then handle it as a failure.
+- Transient (`worker.transient.is_transient`: database or broker connection, serialization
+  failure, deadlock, SQLite lock): retry with exponential backoff, up to TRANSIENT_RETRIES
+  times, then handle it as a failure.
 - Anything else: record the error text on the runs the task works for (they fail, the others go
   on, and the experiment settles when its last run finishes), then re-raise for the worker log
   (a user's bad input, an InputError, as one line there: worker.app.LsatTask).
@@ -21,10 +22,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-import redis.exceptions
-import sqlalchemy.exc
 from celery import Task
-from kombu.exceptions import OperationalError as BrokerError
+from celery.exceptions import Reject
 
 from lsat_core.engine.workbench import ModelBusyError
 from lsat_core.settings import Settings
@@ -34,18 +33,12 @@ from worker.canvas import spec_from_json
 from worker.context import WorkerContext
 from worker.names import EVALUATE_STEP, LAUNCH_EXPERIMENT, TRAIN_MODEL
 from worker.reporting import TaskCancelled
+from worker.transient import is_transient
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    BrokerError,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
-    ConnectionError,
-)
-TRANSIENT_RETRIES = 8
+TRANSIENT_RETRIES = 20
+"""With the backoff below, about half an hour of retries: a store or broker restart is outlived."""
 BUSY_FIRST_COUNTDOWN = 5.0
 MAX_COUNTDOWN = 300.0
 
@@ -73,23 +66,27 @@ def run_guarded(task: Task, work: Callable[[], Any], on_failure: Callable[[str],
         logger.info("%s", exc)
         return None
     except ModelBusyError as exc:
-        raise task.retry(
-            exc=exc,
-            countdown=countdown(task.request.retries, BUSY_FIRST_COUNTDOWN),
-            max_retries=None,
+        raise _retry(
+            task, exc, countdown(task.request.retries, BUSY_FIRST_COUNTDOWN), None
         ) from exc
-    except TRANSIENT_ERRORS as exc:
-        if task.request.retries < TRANSIENT_RETRIES:
-            raise task.retry(
-                exc=exc,
-                countdown=countdown(task.request.retries, 2.0),
-                max_retries=TRANSIENT_RETRIES,
+    except Exception as exc:
+        if is_transient(exc) and task.request.retries < TRANSIENT_RETRIES:
+            raise _retry(
+                task, exc, countdown(task.request.retries, 2.0), TRANSIENT_RETRIES
             ) from exc
         _record(on_failure, exc)
         raise
-    except Exception as exc:
-        _record(on_failure, exc)
-        raise
+
+
+def _retry(task: Task, exc: Exception, delay: float, max_retries: int | None) -> BaseException:
+    """The exception that retries `task`. Celery sends the retry as a new message and, when that
+    send fails (the broker is down), rejects the delivery without requeueing it, which would
+    drop the task; it is requeued instead (or, with the broker still down, left unacknowledged
+    for the broker to deliver again)."""
+    try:
+        return task.retry(exc=exc, countdown=delay, max_retries=max_retries)
+    except Reject as rejected:
+        return Reject(rejected.reason, requeue=True)
 
 
 def _record(on_failure: Callable[[str], Any], exc: BaseException) -> None:
