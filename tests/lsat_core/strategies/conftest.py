@@ -40,7 +40,7 @@ from lsat_core.strategies.registry import STRATEGIES
 PERIODS = 4
 COLD_PREFIX = "new-"
 FAST_CLASSIC = ClassicTrainConfig(
-    max_epochs=20, patience_epochs=3, embedding_size=16, learning_rate=5e-3, evals_per_epoch=1
+    max_epochs=20, patience_epochs=5, embedding_size=16, learning_rate=5e-3, evals_per_epoch=1
 )
 """Smaller and faster than docs/method.md section 5's recipe, only to keep tests within seconds."""
 
