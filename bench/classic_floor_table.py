@@ -98,11 +98,12 @@ def headline(report: ComparisonReport) -> pd.DataFrame:
 
 def json_headline(bench: dict, report: ComparisonReport) -> pd.DataFrame:
     """Mean AUC and interval per strategy over the report's cells, from a bench's JSON."""
-    results = pd.DataFrame(bench["results"])
+    results = pd.DataFrame(bench.get("results") or bench["per_period"])
     cells = set(report.cells)
-    served = results[(results["role"] == "model") & (results["segment"] == "all")]
-    served = served[
-        [c in cells for c in zip(served["train_period"], served["eval_period"], strict=True)]
+    if "role" in results:  # a bench's own JSON; bench/results/ keeps only these rows
+        results = results[(results["role"] == "model") & (results["segment"] == "all")]
+    served = results[
+        [c in cells for c in zip(results["train_period"], results["eval_period"], strict=True)]
     ]
     half = np.maximum(served["auc"] - served["ci_low"], served["ci_high"] - served["auc"])
     grouped = served.assign(half2=half**2).groupby("strategy")
