@@ -1,8 +1,7 @@
 """What the strategies of one experiment share: samples, trained models and their scores.
 
 `model(spec)` is get-or-train by key: a model already in the store (status ready, files on disk)
-is loaded, otherwise it is claimed in the store, trained, written once to a folder named by
-its content and marked ready.
+is loaded, otherwise it is claimed in the store, trained, written atomically and marked ready.
 So a model needed by several strategies, runs or experiments is trained once, and a rerun after a
 crash finds what was already trained. Scores are kept in memory per (model, sample set).
 """
@@ -12,7 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -41,10 +39,6 @@ from lsat_core.store.models import ArtifactStatus
 
 STALE_CLAIM = timedelta(hours=6)
 """A claim older than this is taken over: its owner is presumed dead."""
-STAGING_PREFIX = ".staging-"
-"""A model folder being written (renamed to its content name when complete)."""
-CONTENT_NAME_LENGTH = 16
-"""Hex digits of the content hash that name a model's folder."""
 
 
 def _no_progress(what: str, done: int, total: int) -> None:
@@ -109,7 +103,7 @@ class Workbench:
         family = self.family(spec.family)
         trained = self._load(spec, key, family)
         if trained is None:
-            trained = self._train(spec, key, family, parent)
+            trained = self._train(spec, key, family, parent, self.models_dir / key)
         # Later calls (a task delivered again to this worker) did not train it.
         self._models[key] = replace(trained, trained_now=False)
         return trained
@@ -163,6 +157,7 @@ class Workbench:
         key: str,
         family: ModelFamily,
         parent: TrainedModel | None,
+        directory: Path,
     ) -> TrainedModel:
         try:
             train = union([self.samples(p, part) for p, part in spec.train_parts])
@@ -170,7 +165,7 @@ class Workbench:
             outcome: TrainingOutcome = family.train(
                 spec, train, val, parent.model if parent else None, self.progress
             )
-            directory, sha256 = self._save(family, outcome.model, key)
+            sha256 = family.save(outcome.model, directory)
         except BaseException as exc:
             with session_scope(self.engine) as session:
                 fail_artifact(session, key, self.owner, f"{type(exc).__name__}: {exc}")
@@ -180,30 +175,7 @@ class Workbench:
             complete_artifact(
                 session, key, self.owner, path=str(directory), sha256=sha256, metrics=metrics
             )
-        _collect_other_versions(directory)
         return TrainedModel(spec, key, outcome.model, metrics, True)
-
-    def _save(self, family: ModelFamily, model: Any, key: str) -> tuple[Path, str]:
-        """Write `model` once, to a folder named by its content: `<models_dir>/<key>/<hash>`.
-
-        A folder a ready row points at is never replaced or moved, so a reader loading it while
-        another writer saves the same key finds it whole (issue 15); a second writer of the same
-        content keeps the first one's folder. The row is switched to the folder when it is marked
-        ready (`complete_artifact`).
-        """
-        staging = self.models_dir / key / f"{STAGING_PREFIX}{uuid.uuid4().hex}"
-        try:
-            sha256 = family.save(model, staging)
-            final = staging.with_name(sha256[:CONTENT_NAME_LENGTH])
-            try:
-                staging.rename(final)
-            except OSError:
-                if not final.is_dir():
-                    raise
-                # Another writer stored the same content first: its folder stays as it is.
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return final, sha256
 
     def scores(self, spec: ModelSpec, samples: SampleSet) -> np.ndarray:
         """Scores of the trained model of `spec` on `samples` (cached)."""
@@ -232,14 +204,6 @@ class Workbench:
         for period, part in parts:
             found.update(self.samples(period, part).frame["item"].unique())
         return frozenset(found)
-
-
-def _collect_other_versions(current: Path) -> None:
-    """Delete the other content folders of a key: only `current` is pointed at by its row (a key
-    has one row), and a folder replaced by a retraining held files found unusable."""
-    for sibling in current.parent.iterdir():
-        if sibling != current and not sibling.name.startswith(STAGING_PREFIX):
-            shutil.rmtree(sibling, ignore_errors=True)
 
 
 @dataclass(frozen=True)

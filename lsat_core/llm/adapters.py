@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -49,16 +50,11 @@ class Adapter:
 
 
 def save_adapter(adapter: Adapter, directory: Path) -> Path:
-    """Write `adapter` to the new folder `directory`, complete or not at all.
-
-    A folder is written once and never replaced, so a reader never finds it half-gone: an
-    identical adapter already there is kept, a different one is an InputError. The workbench
-    names each folder by its content hash (`Workbench`), so replacing is never needed.
-    """
+    """Write `adapter` to `directory` atomically; an identical adapter already there is kept."""
     directory = Path(directory)
     content_hash = adapter.content_hash()
-    if directory.exists():
-        return _same_adapter_or_error(directory, content_hash)
+    if directory.is_dir() and _stored_hash(directory) == content_hash:
+        return directory
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
     try:
@@ -71,12 +67,7 @@ def save_adapter(adapter: Adapter, directory: Path) -> Path:
             "provenance": adapter.provenance,
         }
         (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True))
-        try:
-            tmp.rename(directory)  # fails, replacing nothing, if another writer got there first
-        except OSError:
-            if not directory.exists():
-                raise
-            return _same_adapter_or_error(directory, content_hash)
+        _swap_in(tmp, directory)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return directory
@@ -111,10 +102,12 @@ def _stored_hash(directory: Path) -> str | None:
         return None
 
 
-def _same_adapter_or_error(directory: Path, content_hash: str) -> Path:
-    if _stored_hash(directory) != content_hash:
-        raise InputError(
-            "holds another adapter (or an unreadable one); adapter folders are written once",
-            where=directory,
-        )
-    return directory
+def _swap_in(new: Path, target: Path) -> None:
+    """Rename `new` to `target`; an older `target` is moved aside first and then deleted."""
+    if not target.exists():
+        os.replace(new, target)
+        return
+    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old."))
+    os.replace(target, old / "adapter")
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
