@@ -8,13 +8,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import stored_runs
 from live_workers import reference_results, tiny_config
 from sqlalchemy import Engine
 
 from lsat_core.settings import Settings
-from lsat_core.store.engine import make_engine, session_scope
+from lsat_core.store.engine import make_engine
 from lsat_core.store.migrate import upgrade
-from lsat_core.store.runs import create_experiment, get_or_create_run
 
 __all__ = ["reference_results", "tiny_config"]
 
@@ -36,27 +36,4 @@ def engine(settings: Settings) -> Iterator[Engine]:
 
 @pytest.fixture
 def add_experiment(engine: Engine) -> Callable[..., tuple[int, dict[str, int]]]:
-    return lambda *strategies: _add_experiment(engine, strategies)
-
-
-def _add_experiment(engine: Engine, strategies: tuple[str, ...]) -> tuple[int, dict[str, int]]:
-    """A stored experiment with one pending run per strategy (configs are placeholders)."""
-    with session_scope(engine) as session:
-        experiment = create_experiment(
-            session, name="test", protocol="next-period", config={"strategies": strategies}
-        )
-        runs = {
-            strategy: get_or_create_run(
-                session,
-                key=f"{strategy}-{experiment.id}",
-                experiment_id=experiment.id,
-                name=strategy,
-                strategy=strategy,
-                backbone="tiny",
-                protocol="next-period",
-                config={"strategy": strategy},
-                seed=0,
-            ).id
-            for strategy in strategies
-        }
-        return experiment.id, runs
+    return lambda *strategies: stored_runs.add_experiment(engine, strategies)

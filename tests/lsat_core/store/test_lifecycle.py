@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import stored_runs
 from sqlalchemy import Engine
 
 from lsat_core.store.engine import session_scope
@@ -25,35 +26,12 @@ from lsat_core.store.lifecycle import (
 )
 from lsat_core.store.models import Experiment, Run, RunStatus, Segment
 from lsat_core.store.results import record_period_result
-from lsat_core.store.runs import create_experiment, get_or_create_run
 
 
-@pytest.fixture
-def add_experiment(engine: Engine) -> Callable[..., tuple[int, dict[str, int]]]:
+@pytest.fixture(name="add_experiment")
+def add_experiment_fixture(engine: Engine) -> Callable[..., tuple[int, dict[str, int]]]:
     """A stored experiment with one pending run per strategy (configs are placeholders)."""
-
-    def add(*strategies: str) -> tuple[int, dict[str, int]]:
-        with session_scope(engine) as session:
-            experiment = create_experiment(
-                session, name="test", protocol="next-period", config={"strategies": strategies}
-            )
-            runs = {
-                strategy: get_or_create_run(
-                    session,
-                    key=f"{strategy}-{experiment.id}",
-                    experiment_id=experiment.id,
-                    name=strategy,
-                    strategy=strategy,
-                    backbone="tiny",
-                    protocol="next-period",
-                    config={"strategy": strategy},
-                    seed=0,
-                ).id
-                for strategy in strategies
-            }
-            return experiment.id, runs
-
-    return add
+    return lambda *strategies: stored_runs.add_experiment(engine, strategies)
 
 
 def _start(engine, experiment_id, run_ids):
