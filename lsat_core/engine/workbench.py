@@ -1,7 +1,8 @@
 """What the strategies of one experiment share: samples, trained models and their scores.
 
 `model(spec)` is get-or-train by key: a model already in the store (status ready, files on disk)
-is loaded, otherwise it is claimed in the store, trained, written atomically and marked ready.
+is loaded, otherwise it is claimed in the store, trained, written once to a folder named by its
+content (`model_folders`) and marked ready.
 So a model needed by several strategies, runs or experiments is trained once, and a rerun after a
 crash finds what was already trained. Scores are kept in memory per (model, sample set).
 """
@@ -9,7 +10,6 @@ crash finds what was already trained. Scores are kept in memory per (model, samp
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -24,6 +24,11 @@ from lsat_core.configs import config_hash
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.families import ModelFamily, Progress, TrainingOutcome
+from lsat_core.engine.model_folders import (
+    check_model_folder,
+    collect_other_folders,
+    write_model_folder,
+)
 from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.engine.sample_sets import SampleSet, period_part, union
 from lsat_core.errors import InputError, LsatError
@@ -103,7 +108,7 @@ class Workbench:
         family = self.family(spec.family)
         trained = self._load(spec, key, family)
         if trained is None:
-            trained = self._train(spec, key, family, parent, self.models_dir / key)
+            trained = self._train(spec, key, family, parent)
         # Later calls (a task delivered again to this worker) did not train it.
         self._models[key] = replace(trained, trained_now=False)
         return trained
@@ -124,7 +129,8 @@ class Workbench:
 
         A model recorded as ready whose files are missing or unreadable (a data folder restored
         without them, a deleted file) is marked failed in the store and claimed again, so it is
-        retrained once instead of failing every run that needs it.
+        retrained once instead of failing every run that needs it; the retraining replaces the
+        incomplete folder (`write_model_folder`).
         """
         claim = self._claim(spec, key, family)
         if claim.acquired:
@@ -135,6 +141,7 @@ class Workbench:
         try:
             if not artifact.path:
                 raise InputError("no path recorded", where=f"model {key}")
+            check_model_folder(Path(artifact.path))
             model = family.load(Path(artifact.path))
         except (OSError, InputError) as exc:
             with session_scope(self.engine) as session:
@@ -145,8 +152,6 @@ class Workbench:
                     f"stored files unusable: {type(exc).__name__}: {exc}",
                 )
             if self._claim(spec, key, family).acquired:
-                # The leftovers go: a save keeps a folder whose metadata names the same content.
-                shutil.rmtree(artifact.path or "", ignore_errors=True)
                 return None
             raise ModelBusyError(f"model {key}: files unusable, another owner claimed it") from exc
         return TrainedModel(spec, key, model, artifact.metrics or {}, False)
@@ -157,7 +162,6 @@ class Workbench:
         key: str,
         family: ModelFamily,
         parent: TrainedModel | None,
-        directory: Path,
     ) -> TrainedModel:
         try:
             train = union([self.samples(p, part) for p, part in spec.train_parts])
@@ -165,7 +169,9 @@ class Workbench:
             outcome: TrainingOutcome = family.train(
                 spec, train, val, parent.model if parent else None, self.progress
             )
-            sha256 = family.save(outcome.model, directory)
+            directory, sha256 = write_model_folder(
+                self.models_dir / key, lambda folder: family.save(outcome.model, folder)
+            )
         except BaseException as exc:
             with session_scope(self.engine) as session:
                 fail_artifact(session, key, self.owner, f"{type(exc).__name__}: {exc}")
@@ -175,6 +181,7 @@ class Workbench:
             complete_artifact(
                 session, key, self.owner, path=str(directory), sha256=sha256, metrics=metrics
             )
+        collect_other_folders(directory, staging_older_than=STALE_CLAIM)
         return TrainedModel(spec, key, outcome.model, metrics, True)
 
     def scores(self, spec: ModelSpec, samples: SampleSet) -> np.ndarray:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -50,11 +49,16 @@ class Adapter:
 
 
 def save_adapter(adapter: Adapter, directory: Path) -> Path:
-    """Write `adapter` to `directory` atomically; an identical adapter already there is kept."""
+    """Write `adapter` to the new folder `directory`, complete or not at all.
+
+    A folder is written once and never replaced, so a reader never finds it half-gone: an
+    identical, complete adapter already there is kept, anything else there is an InputError.
+    The workbench gives each model a new folder named by its content (engine/model_folders.py).
+    """
     directory = Path(directory)
     content_hash = adapter.content_hash()
-    if directory.is_dir() and _stored_hash(directory) == content_hash:
-        return directory
+    if directory.exists():
+        return _same_adapter_or_error(directory, content_hash)
     directory.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
     try:
@@ -67,7 +71,12 @@ def save_adapter(adapter: Adapter, directory: Path) -> Path:
             "provenance": adapter.provenance,
         }
         (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True))
-        _swap_in(tmp, directory)
+        try:
+            tmp.rename(directory)  # fails, replacing nothing, if another writer got there first
+        except OSError:
+            if not directory.exists():
+                raise
+            return _same_adapter_or_error(directory, content_hash)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return directory
@@ -95,19 +104,15 @@ def load_adapter(directory: Path) -> Adapter:
     return adapter
 
 
-def _stored_hash(directory: Path) -> str | None:
+def _same_adapter_or_error(directory: Path, content_hash: str) -> Path:
+    """`directory` if it holds this very adapter, whole (its weights read back and hashed)."""
     try:
-        return json.loads((directory / METADATA_FILE).read_text()).get("sha256")
-    except (OSError, ValueError):
-        return None
-
-
-def _swap_in(new: Path, target: Path) -> None:
-    """Rename `new` to `target`; an older `target` is moved aside first and then deleted."""
-    if not target.exists():
-        os.replace(new, target)
-        return
-    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old."))
-    os.replace(target, old / "adapter")
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
+        stored = load_adapter(directory).content_hash()
+    except InputError:
+        stored = None
+    if stored != content_hash:
+        raise InputError(
+            "holds another adapter (or an incomplete one); adapter folders are written once",
+            where=directory,
+        )
+    return directory

@@ -40,18 +40,24 @@ def test_save_then_load_scores_identically(
     assert (peft_config["r"], peft_config["lora_alpha"]) == (8, 16)
 
 
-def test_saving_replaces_a_different_adapter_and_keeps_an_identical_one(
+def test_an_adapter_folder_is_written_once_and_never_replaced(
     random_adapter, tmp_path: Path
 ) -> None:
+    """A reader of a folder never finds it moved aside: an identical adapter is kept, and a
+    different one is refused instead of swapped in (issue 15)."""
     folder = tmp_path / "adapter"
     first, second = random_adapter(seed=1), random_adapter(seed=2)
     save_adapter(first, folder)
     stamp = (folder / WEIGHTS_FILE).stat().st_mtime_ns
-    save_adapter(first, folder)
+    assert save_adapter(first, folder) == folder
+    with pytest.raises(InputError, match="written once"):
+        save_adapter(second, folder)
     assert (folder / WEIGHTS_FILE).stat().st_mtime_ns == stamp
-    save_adapter(second, folder)
-    assert load_adapter(folder).content_hash() == second.content_hash()
+    assert load_adapter(folder).content_hash() == first.content_hash()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adapter"]  # no temporary left behind
+    (folder / WEIGHTS_FILE).unlink()
+    with pytest.raises(InputError, match="incomplete"):
+        save_adapter(first, folder)  # an identical but broken folder is not taken for whole
 
 
 def test_tampered_weights_or_missing_files_are_input_errors(random_adapter, tmp_path: Path) -> None:
