@@ -48,8 +48,15 @@ def report_of(engine: Engine, experiment_ids: list[int]) -> tuple[Comparison, Co
 
 
 def report_json(compared: Comparison, computed: ComparisonReport) -> dict[str, Any]:
+    runs = compared.results.drop_duplicates("run_id").groupby("experiment_id")["run_id"]
     experiments = [
-        {"id": e.id, "name": e.name, "status": str(e.status)} for e in compared.experiments
+        {
+            "id": e.id,
+            "name": e.name,
+            "status": str(e.status),
+            "run_ids": sorted(int(i) for i in runs.get_group(e.id)) if e.id in runs.groups else [],
+        }
+        for e in compared.experiments
     ]
     return {"experiments": experiments} | computed.to_dict()
 
@@ -62,6 +69,7 @@ def report_text(compared: Comparison, computed: ComparisonReport) -> str:
         f"headline over {periods or 'no period'}"
         + ("" if computed.standard else f" ({computed.note})"),
         _table(computed.headline.set_index("run_id")),
+        *_seed_lines(computed),
     ]
     if computed.paired.empty:
         lines.append(
@@ -77,6 +85,24 @@ def report_text(compared: Comparison, computed: ComparisonReport) -> str:
         _table(computed.paired_cells.set_index(["run_a", "run_b", "train_period", "eval_period"])),
     ]
     return "\n".join(lines)
+
+
+def _seed_lines(computed: ComparisonReport) -> list[str]:
+    """The summary over seeds and the seed-with-seed tests, when some variant has several seeds
+    (with one seed each they repeat the headline and the pairs above)."""
+    if not (computed.seeds["seeds"] > 1).any():
+        return []
+    lines = [
+        "over seeds (sd: sample standard deviation across seeds; per_seed: each seed's AUC):",
+        _table(computed.seeds.set_index("variant")),
+    ]
+    if not computed.seed_paired.empty:
+        lines += [
+            "paired tests of variants, seed with seed, combined over seeds (docs/method.md "
+            f"section 9; p_holm over {len(computed.seed_paired)} pairs):",
+            _table(computed.seed_paired.set_index(["variant_a", "variant_b"])),
+        ]
+    return lines
 
 
 def _table(frame: pd.DataFrame) -> str:

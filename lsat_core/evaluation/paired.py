@@ -6,7 +6,8 @@ S11 + S22 - 2 S12 of the joint covariance of the structural components. Periods 
 test sets, so a mean of per-period differences has variance sum(var_t) / T^2 (several updates
 tested on one period, as fixed-target's on D_T, are a contrast under their joint covariance).
 The paired bootstrap (resampling within each period, same indices for both models) is the
-distribution-free check of both. Many pairs in one comparison: Holm-adjusted p-values.
+distribution-free check of both. Many pairs in one comparison: Holm-adjusted p-values. Two
+strategies run with k seeds each: paired seed with seed, combined as `over_seeds` says.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def pooled_from_components(
         variance += float(contrast @ components_covariance(v10, v01) @ contrast)
         cells += k
     auc_a, auc_b = auc_sums / cells
-    return _normal_test(float(auc_a), float(auc_b), max(variance, 0.0) / cells**2, confidence)
+    return normal_test(float(auc_a), float(auc_b), max(variance, 0.0) / cells**2, confidence)
 
 
 def paired_bootstrap(
@@ -164,6 +165,30 @@ def holm(p_values: Sequence[float]) -> np.ndarray:
     return adjusted
 
 
+def between_seeds_variance(seed_differences: Sequence[float]) -> float:
+    """The variance that k seeds' spread adds to the mean of their k differences: s^2 / k, 0 for
+    one seed (its training randomness is then not measured)."""
+    k = len(seed_differences)
+    return float(np.var(seed_differences, ddof=1)) / k if k > 1 else 0.0
+
+
+def over_seeds(
+    pooled: AucDifference, seed_differences: Sequence[float], confidence: float = 0.95
+) -> AucDifference:
+    """Two strategies' difference over k seeds, paired seed with seed.
+
+    `pooled` is the DeLong test of the mean difference over every seed's cells: the seeds are
+    tested on the same samples, so their cells are stacked on each period under the joint
+    covariance (`pooled_from_components`), not counted as independent test sets. That variance
+    is conditional on the trained models; the spread of the k per-seed differences measures how
+    much the difference moves when the models are trained again, and adds s^2 / k. The two
+    overlap a little (each seed's difference carries some sampling noise too), which errs on
+    the wide side.
+    """
+    variance = pooled.variance + between_seeds_variance(seed_differences)
+    return normal_test(pooled.auc_a, pooled.auc_b, variance, confidence)
+
+
 def _checked(
     labels: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +222,7 @@ def _resampled_aucs(scores: np.ndarray, positives: int) -> np.ndarray:
     return (rank_sum - positives * (positives + 1) / 2) / (positives * negatives)
 
 
-def _normal_test(auc_a: float, auc_b: float, variance: float, confidence: float) -> AucDifference:
+def normal_test(auc_a: float, auc_b: float, variance: float, confidence: float) -> AucDifference:
     difference = auc_a - auc_b
     std = math.sqrt(variance)
     half = float(norm.ppf(0.5 + confidence / 2)) * std

@@ -14,6 +14,9 @@ dashboard's Compare page compute the same numbers from the same store.
 - Paired tests: per cell the paired DeLong test; over the headline cells the pooled difference
   (`pooled_paired_delong`, from each run's DeLong components computed once); the pooled
   p-values of all pairs Holm-adjusted together.
+- Seeds (`seeds.py`): runs that differ only in seed are one variant; per variant the mean and
+  spread of the headline over its seeds, and between two variants the paired test seed with
+  seed, combined over seeds.
 """
 
 from __future__ import annotations
@@ -26,17 +29,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lsat_core.errors import InputError
-from lsat_core.evaluation.metrics import structural_components
-from lsat_core.evaluation.paired import AucDifference, Components, holm, pooled_from_components
+from lsat_core.evaluation.paired import AucDifference, holm, pooled_from_components
 from lsat_core.evaluation.protocols import plan_steps, summary_eval_periods
+from lsat_core.evaluation.scored_cells import (
+    Cell,
+    ScoredCell,
+    ScoredKey,
+    in_cells,
+    scored_cells,
+    share_samples,
+    stacked,
+)
+from lsat_core.evaluation.seeds import seed_paired_tests, seed_summary, with_variants
 
-Cell = tuple[int, int]
-"""(train_period, eval_period)."""
 HEADLINE_COLUMNS = (
     "run_id",
     "run_name",
     "strategy",
+    "variant",
     "seed",
     "mean_auc",
     "ci_low",
@@ -77,6 +87,12 @@ class ComparisonReport:
     """One row per pair of runs sharing their test samples: POOLED_COLUMNS."""
     paired_cells: pd.DataFrame
     """One row per such pair and cell: PAIRED_COLUMNS."""
+    seeds: pd.DataFrame
+    """One row per variant (a strategy's runs that differ only in seed): the mean and spread
+    of its runs' headline AUC and uAUC over seeds (`seeds.SEED_SUMMARY_COLUMNS`)."""
+    seed_paired: pd.DataFrame
+    """One row per two variants with seeds in common, paired seed with seed and combined over
+    seeds (`seeds.SEED_PAIRED_COLUMNS`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (NaN as None)."""
@@ -89,6 +105,8 @@ class ComparisonReport:
             "headline": _records(self.headline),
             "paired": _records(self.paired),
             "paired_cells": _records(self.paired_cells),
+            "seeds": _records(self.seeds),
+            "seed_paired": _records(self.seed_paired),
         }
 
 
@@ -96,21 +114,28 @@ def comparison_report(
     results: pd.DataFrame, predictions: pd.DataFrame, protocol: str, num_periods: int
 ) -> ComparisonReport:
     """The report of these runs' results (`results_frame`) and test predictions of the served
-    model (`predictions_frame`)."""
+    model (`predictions_frame`). A `variant` column in the results groups runs that differ
+    only in seed (`lsat_core.store.queries.comparison` adds it); without one, runs of one name
+    are the seeds of one variant."""
+    results = with_variants(results)
     served = results[(results["role"] == "model") & (results["segment"] == "all")]
     served = served[served["auc"].notna()]
     cells, standard, note = headline_cells(served, protocol, num_periods)
-    chosen = served[_in_cells(served, cells)]
-    paired_cells, paired = paired_tests(predictions, sorted(served["run_id"].unique()), cells)
+    chosen = served[in_cells(served, cells)]
+    scored = scored_cells(predictions, cells)
+    paired_cells, paired = paired_tests(scored, sorted(served["run_id"].unique()), cells)
+    headline = headline_table(results, chosen)
     return ComparisonReport(
         protocol=protocol,
         num_periods=num_periods,
         cells=cells,
         standard=standard,
         note=note,
-        headline=headline_table(results, chosen),
+        headline=headline,
         paired=paired,
         paired_cells=paired_cells,
+        seeds=seed_summary(headline),
+        seed_paired=seed_paired_tests(scored, headline, cells),
     )
 
 
@@ -150,7 +175,8 @@ def headline_cells(
 def headline_table(results: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
     """Per run: mean AUC over the chosen cells with its 95% interval, mean uAUC and the users
     it averages per cell; runs without a chosen cell have NaN."""
-    runs = results.drop_duplicates("run_id").set_index("run_id")[["run_name", "strategy", "seed"]]
+    identity = ["run_name", "strategy", "variant", "seed"]
+    runs = results.drop_duplicates("run_id").set_index("run_id")[identity]
     # A stored interval is auc -/+ z*se clipped to [0, 1]: the unclipped side gives z*se.
     half = pd.concat([chosen["auc"] - chosen["ci_low"], chosen["ci_high"] - chosen["auc"]], axis=1)
     z_se = half.max(axis=1).groupby([chosen["run_id"], chosen["eval_period"]]).sum()
@@ -170,23 +196,22 @@ def headline_table(results: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
 
 
 def paired_tests(
-    predictions: pd.DataFrame, run_ids: list[int], cells: tuple[Cell, ...]
+    scored: dict[ScoredKey, ScoredCell], run_ids: list[int], cells: tuple[Cell, ...]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per cell and pooled over `cells`, the paired DeLong test of every two runs (lower id
-    first) that were scored on the same samples in every one of the cells."""
-    scored = _scored_cells(predictions, cells)
+    first) that were scored (`scored_cells`) on the same samples in every one of the cells."""
     periods = sorted({e for _, e in cells})
     per_cell: list[dict[str, Any]] = []
     pooled: list[dict[str, Any]] = []
     for a, b in itertools.combinations(run_ids, 2):
-        if not cells or not all(_same_samples(scored, a, b, cell) for cell in cells):
+        if not share_samples(scored, a, b, cells):
             continue
         for cell in cells:
             pair = [(scored[(a, *cell)].components, scored[(b, *cell)].components)]
             test = pooled_from_components(pair)
             per_cell.append({"run_a": a, "run_b": b, "train_period": cell[0]} | _fields(test, cell))
         by_period = [
-            (_stacked(scored, a, cells, e), _stacked(scored, b, cells, e)) for e in periods
+            (stacked(scored, [a], cells, e), stacked(scored, [b], cells, e)) for e in periods
         ]
         test = pooled_from_components(by_period)
         pooled.append({"run_a": a, "run_b": b, "cells": len(cells)} | _fields(test, None))
@@ -196,65 +221,10 @@ def paired_tests(
     return paired_cells, paired
 
 
-@dataclass(frozen=True)
-class _ScoredCell:
-    sample_ids: np.ndarray
-    """In ascending order; labels and components follow it."""
-    labels: np.ndarray
-    components: Components
-    """Computed once per run and cell, whatever the number of pairs it is in."""
-
-
-def _scored_cells(
-    predictions: pd.DataFrame, cells: tuple[Cell, ...]
-) -> dict[tuple[int, int, int], _ScoredCell]:
-    """(run, train period, eval period) -> that scoring's samples and DeLong components."""
-    served = predictions[(predictions["part"] == "test") & (predictions["role"] == "model")]
-    wanted = served[_in_cells(served, cells)].sort_values("sample_id")
-    scored = {}
-    for (run_id, train, evaluated), rows in wanted.groupby(
-        ["run_id", "train_period", "eval_period"]
-    ):
-        labels = rows["label"].to_numpy(dtype=np.int64)
-        scores = rows["score"].to_numpy(dtype=np.float64)
-        scored[(int(run_id), int(train), int(evaluated))] = _ScoredCell(
-            rows["sample_id"].to_numpy(), labels, structural_components(labels, scores)
-        )
-    return scored
-
-
-def _stacked(
-    scored: dict[tuple[int, int, int], _ScoredCell], run_id: int, cells: tuple[Cell, ...], e: int
-) -> Components:
-    """One run's components of every cell tested on period e, one row per cell."""
-    on_period = [scored[(run_id, *cell)].components for cell in cells if cell[1] == e]
-    return np.vstack([v10 for v10, _ in on_period]), np.vstack([v01 for _, v01 in on_period])
-
-
-def _same_samples(
-    scored: dict[tuple[int, int, int], _ScoredCell], a: int, b: int, cell: Cell
-) -> bool:
-    if (a, *cell) not in scored or (b, *cell) not in scored:
-        return False
-    first, second = scored[(a, *cell)], scored[(b, *cell)]
-    if not np.array_equal(first.sample_ids, second.sample_ids):
-        return False
-    if not np.array_equal(first.labels, second.labels):
-        raise InputError(
-            f"runs {a} and {b} store different labels for the same samples", where=f"cell {cell}"
-        )
-    return True
-
-
 def _fields(test: AucDifference, cell: Cell | None) -> dict[str, Any]:
     fields = asdict(test)
     del fields["variance"]
     return fields | ({"eval_period": cell[1]} if cell else {})
-
-
-def _in_cells(frame: pd.DataFrame, cells: tuple[Cell, ...]) -> pd.Series:
-    keys = pd.MultiIndex.from_arrays([frame["train_period"], frame["eval_period"]])
-    return pd.Series(keys.isin(list(cells)), index=frame.index)
 
 
 def _periods_text(periods: set[int]) -> str:

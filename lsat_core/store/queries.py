@@ -6,6 +6,7 @@ expire on commit), so a page can query in a short `session_scope` and render aft
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -146,7 +147,9 @@ class Comparison:
     protocol: str
     num_periods: int
     results: pd.DataFrame
-    """`results_frame` of every run of the experiments (a run shared by two appears once)."""
+    """`results_frame` of every run of the experiments (a run shared by two appears once), with
+    `experiment_id` (the first of the experiments that holds the run) and `variant`
+    (`variant_labels`)."""
     predictions: pd.DataFrame
     """`predictions_frame` of the served models' test scorings of those runs."""
 
@@ -168,7 +171,13 @@ def comparison(session: Session, experiment_ids: Sequence[int]) -> Comparison:
             f"the experiments use different protocols ({', '.join(sorted(protocols))})",
             where="experiment",
         )
-    run_ids = sorted({run.id for e in experiments for run in list_runs(session, e.id)})
+    first_experiment: dict[int, Experiment] = {}
+    runs: dict[int, Run] = {}
+    for experiment in experiments:
+        for run in list_runs(session, experiment.id):
+            first_experiment.setdefault(run.id, experiment)
+            runs[run.id] = run
+    run_ids = sorted(runs)
     lengths = set(
         session.scalars(
             select(Stream.num_periods)
@@ -182,13 +191,55 @@ def comparison(session: Session, experiment_ids: Sequence[int]) -> Comparison:
             f"({', '.join(map(str, sorted(lengths)))}); compare experiments over one stream length",
             where="experiment",
         )
+    results = results_frame(session, run_ids, include_curves=False)
+    variants = variant_labels([runs[i] for i in run_ids], first_experiment)
     return Comparison(
         experiments=experiments,
         protocol=protocols.pop(),
         num_periods=lengths.pop(),
-        results=results_frame(session, run_ids, include_curves=False),
+        results=results.assign(
+            experiment_id=results["run_id"].map({i: e.id for i, e in first_experiment.items()}),
+            variant=results["run_id"].map(variants),
+        ),
         predictions=predictions_frame(session, run_ids),
     )
+
+
+SEED_FIELDS = ("seed", "seeds")
+"""Config fields that tell the seeds of one variant apart (docs/method.md section 9)."""
+
+
+def variant_labels(runs: Sequence[Run], experiment_of: dict[int, Experiment]) -> dict[int, str]:
+    """Run id -> its variant: runs whose configs agree but for the seed are the seeds of one
+    variant, named by its strategy, or, where a strategy has several variants (other backbones
+    or budgets), by the strategy and the experiment of its first run."""
+    keys = {
+        run.id: json.dumps(
+            {k: v for k, v in (run.config or {}).items() if k not in SEED_FIELDS},
+            sort_keys=True,
+            default=str,
+        )
+        + run.strategy
+        for run in runs
+    }
+    first_run: dict[str, Run] = {}
+    for run in sorted(runs, key=lambda r: r.id):
+        first_run.setdefault(keys[run.id], run)
+    per_strategy: dict[str, int] = {}
+    for run in first_run.values():
+        per_strategy[run.strategy] = per_strategy.get(run.strategy, 0) + 1
+    labels: dict[str, str] = {}
+    for key, run in first_run.items():
+        experiment = experiment_of[run.id]
+        labels[key] = (
+            run.strategy
+            if per_strategy[run.strategy] == 1
+            else f"{run.strategy} · {experiment.name} #{experiment.id}"
+        )
+    taken = pd.Series(labels).duplicated(keep=False)
+    for key in taken[taken].index:  # two variants of a strategy in one experiment
+        labels[key] += f" · run {first_run[key].id}"
+    return {run.id: labels[keys[run.id]] for run in runs}
 
 
 def latest_events(
