@@ -1,4 +1,5 @@
-"""The run store's tables: streams, experiments, runs, per-period results, shared artifacts, events.
+"""The run store's tables: streams, experiments and their tags, runs, per-period results, shared
+artifacts, events.
 
 One typed SQLAlchemy 2.0 model per table. Statuses are string enums stored as short strings with
 a CHECK constraint (portable between SQLite and PostgreSQL; a new value needs a migration, not an
@@ -178,6 +179,21 @@ class Experiment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    """The user's free-text note on the comparison (`lsat note`, the dashboard)."""
+    archived_at: Mapped[datetime | None]
+    """When it was archived: archived experiments are hidden from the pickers unless asked."""
+
+
+class ExperimentTag(Base):
+    """A label the user put on an experiment (`lsat tag`, the dashboard); the pair is the key."""
+
+    __tablename__ = "experiment_tags"
+
+    experiment_id: Mapped[int] = mapped_column(
+        ForeignKey("experiments.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
 class Run(Base):

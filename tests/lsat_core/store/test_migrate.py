@@ -10,7 +10,6 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect, text
 
 from lsat_core.store import (
-    create_experiment,
     current_revision,
     get_or_create_run,
     head_revision,
@@ -28,6 +27,7 @@ TABLES = {
     "artifacts",
     "events",
     "experiment_runs",
+    "experiment_tags",
     "experiments",
     "period_results",
     "prediction_sets",
@@ -47,7 +47,7 @@ def test_upgrade_creates_every_table_at_head_and_is_idempotent(store_url: str) -
     assert current_revision(store_url) is None
     upgrade(store_url)
     upgrade(store_url)
-    assert current_revision(store_url) == head_revision() == "0002"
+    assert current_revision(store_url) == head_revision() == "0003"
     engine = make_engine(store_url)
     assert set(inspect(engine).get_table_names()) == TABLES
     engine.dispose()
@@ -90,11 +90,18 @@ def test_a_0001_store_with_results_keeps_them_and_gains_predictions(store_url: s
     upgrade(store_url, "0001")
     engine = make_engine(store_url)
     with session_scope(engine) as session:
-        experiment = create_experiment(session, name="old", protocol="next_period", config={})
+        # The 0001 columns only: today's model would write the 0003 ones too.
+        experiment_id = session.execute(
+            text(
+                "INSERT INTO experiments (name, protocol, status, config, created_at)"
+                " VALUES ('old', 'next_period', 'pending', '{}', :now) RETURNING id"
+            ),
+            {"now": datetime.now(UTC)},
+        ).scalar_one()
         run_id = get_or_create_run(
             session,
             key="old-run",
-            experiment_id=experiment.id,
+            experiment_id=experiment_id,
             name="Fine-tuning",
             strategy="fine_tuning",
             backbone="b",
