@@ -7,6 +7,9 @@ launch task (on a worker) builds the stream, the runs and the work plan.
 Cancelling marks the runs cancelled in the store first (every task checks that before and while
 it works, so this alone stops the experiment) and then revokes the experiment's queued tasks so
 that workers drop them without starting them.
+
+Whether a failed send means the broker was unreachable is `worker.transient.is_transient`'s
+call, the same one the tasks' retries make (issue 15, item 4); anything else is raised as it is.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery
-from kombu.exceptions import OperationalError
 
 from lsat_core.errors import InputError, LsatError
 from lsat_core.settings import Settings
@@ -26,6 +28,7 @@ from lsat_core.store.lifecycle import cancel_experiment_runs, experiment_task_id
 from lsat_core.store.runs import create_experiment
 from worker.config import celery_config
 from worker.names import CPU_QUEUE, LAUNCH_EXPERIMENT, launch_task_id
+from worker.transient import is_transient
 
 
 def client_app(settings: Settings) -> Celery:
@@ -62,7 +65,9 @@ def submit_experiment(
                 task_id=launch_task_id(experiment_id),
                 queue=CPU_QUEUE,
             )
-        except OperationalError as exc:
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
             error = f"could not reach the broker: {exc}"
             with session_scope(engine) as session:
                 fail_experiment(session, experiment_id, error)
@@ -93,6 +98,8 @@ def cancel_experiment(
     try:
         if task_ids:
             (app or client_app(settings)).control.revoke(task_ids)
-    except OperationalError:
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
         return Cancellation(runs, None)
     return Cancellation(runs, len(task_ids))
