@@ -11,6 +11,7 @@ import typer
 
 from cli.data_commands import data_app
 from cli.db_commands import db_app
+from cli.experiment_admin_commands import register as register_experiment_admin_commands
 from cli.report_command import report
 from cli.run_command import run
 from cli.strategies_command import strategies
@@ -29,6 +30,7 @@ app.command("run")(run)
 app.command("report")(report)
 app.command("strategies")(strategies)
 register_worker_commands(app)
+register_experiment_admin_commands(app)
 
 
 def main() -> None:

@@ -14,8 +14,10 @@ pickers, deleting removes it with what nobody else uses:
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -69,8 +71,9 @@ def tags_of(session: Session, experiment_id: int) -> tuple[str, ...]:
 
 def add_tags(session: Session, experiment_id: int, tags: Iterable[str]) -> tuple[str, ...]:
     """Put `tags` on the experiment (those it has stay); its tags after."""
+    wanted = normalized_tags(tags)
     existing_experiment(session, experiment_id)
-    for tag in normalized_tags(tags):
+    for tag in wanted:
         session.execute(
             dialect_insert(session, ExperimentTag)
             .values(experiment_id=experiment_id, tag=tag)
@@ -81,11 +84,12 @@ def add_tags(session: Session, experiment_id: int, tags: Iterable[str]) -> tuple
 
 def remove_tags(session: Session, experiment_id: int, tags: Iterable[str]) -> tuple[str, ...]:
     """Take `tags` off the experiment (one it does not have is ignored); its tags after."""
+    unwanted = normalized_tags(tags)
     existing_experiment(session, experiment_id)
     session.execute(
         delete(ExperimentTag).where(
             ExperimentTag.experiment_id == experiment_id,
-            ExperimentTag.tag.in_(normalized_tags(tags)),
+            ExperimentTag.tag.in_(unwanted),
         )
     )
     return tags_of(session, experiment_id)
@@ -211,3 +215,17 @@ def delete_experiment(session: Session, experiment_id: int) -> Deletion:
         models_deleted=tuple(sorted(m.key for m in models)),
         model_folders=tuple(sorted(m.path for m in models if m.path)),
     )
+
+
+def remove_model_folders(folders: Iterable[str], artifacts_dir: Path) -> list[Path]:
+    """Remove the folders a `Deletion` names (a relative path lies in `artifacts_dir`); only
+    folders inside `artifacts_dir` are touched, so a stored path can never remove anything else.
+    Returns the folders removed."""
+    root = artifacts_dir.resolve()
+    removed = []
+    for folder in folders:
+        path = (artifacts_dir / folder).resolve()
+        if path.is_dir() and path.is_relative_to(root) and path != root:
+            shutil.rmtree(path)
+            removed.append(path)
+    return removed
