@@ -10,18 +10,23 @@
     which scales A and B by sqrt(w s) each). We compute it on the tensors directly so that no
     model is needed, and keep the scaling s outside A when both adapters share it.
 
+- LSAT-TA with TIES, DARE-TIES or SVD: PEFT's own `add_weighted_adapter` merges of the two adapters,
+  run on the backbone's PEFT wrapper (`peft_merge`), the mixing weight mapped to PEFT's weights by
+  `peft_merge_weights`.
+
 LSAT-EN's output ensemble and the choice of either coefficient on validation need no tensors:
 they are in `lsat_core.evaluation.coefficients`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
 from lsat_core.errors import ConfigError, InputError
 from lsat_core.llm.adapters import Adapter, LoraShape
+from lsat_core.llm.peft_host import PeftHost
 
 TA_READINGS = ("ab", "product")
 _A, _B = "lora_A.weight", "lora_B.weight"
@@ -83,3 +88,63 @@ def _check_compatible(long: Adapter, short: Adapter) -> None:
     odd = [k for k in long.weights if not k.endswith((_A, _B))]
     if odd:
         raise InputError(f"only plain LoRA tensors can be merged, found {odd[0]}", where="adapters")
+
+
+PEFT_MERGES = ("ties", "dare_ties", "svd")
+"""PEFT `add_weighted_adapter` combination types offered as LSAT-TA variants."""
+
+
+def peft_merge_weights(combination_type: str, lam: float) -> tuple[float, float]:
+    """The weights (long, short) PEFT is given for mixing weight `lam`.
+
+    svd works on the updates: lam * dW_long + (1 - lam) * dW_short (the product reading), then
+    truncated to the new rank. ties and dare_ties work on lora_A and lora_B separately, scale each
+    by sqrt(weight * scaling) and then *average* the entries that agree with the elected sign
+    (PEFT's `disjoint_merge`); weights (2 lam)^2 and (2 (1 - lam))^2 make an agreeing entry
+    lam * sqrt(s) A_long + (1 - lam) * sqrt(s) A_short, LSAT-TA's ab reading, and lam = 0.5
+    PEFT's unit weights (TIES-Merging as its paper states it, scale 1). A conflicting entry keeps
+    the elected adapter's value at twice its weight, as the disjoint mean over one adapter does.
+    """
+    if not 0.0 <= lam <= 1.0:
+        raise ConfigError(f"must be in [0, 1], got {lam}", where="lambda")
+    if combination_type not in PEFT_MERGES:
+        raise ConfigError(
+            f"unknown merge {combination_type!r}; expected one of {', '.join(PEFT_MERGES)}",
+            where="combination_type",
+        )
+    if combination_type == "svd":
+        return lam, 1.0 - lam
+    return (2.0 * lam) ** 2, (2.0 * (1.0 - lam)) ** 2
+
+
+def peft_merge(
+    host: PeftHost,
+    long: Adapter,
+    short: Adapter,
+    lam: float,
+    combination_type: str,
+    *,
+    density: float,
+    majority_sign_method: str,
+    svd_rank: int | None,
+    seed: int,
+) -> Adapter:
+    """One adapter merging `long` and `short` by `lam` with PEFT's `combination_type` (see
+    `peft_merge_weights`); `density` and `majority_sign_method` apply to ties and dare_ties,
+    `svd_rank` (None: the adapters' rank) to svd, `seed` to dare_ties' random drop."""
+    weights = peft_merge_weights(combination_type, lam)
+    _check_compatible(long, short)
+    if combination_type == "svd":
+        options: dict[str, Any] = {"svd_rank": svd_rank}
+    else:
+        options = {"density": density, "majority_sign_method": majority_sign_method}
+    shape, tensors = host.merged([long, short], weights, combination_type, seed=seed, **options)
+    provenance = {
+        "merge": f"peft:{combination_type}",
+        "lambda": lam,
+        **options,
+        "seed": seed,
+        "long": long.content_hash(),
+        "short": short.content_hash(),
+    }
+    return Adapter(shape=shape, weights=tensors, provenance=provenance)

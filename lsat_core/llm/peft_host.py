@@ -12,9 +12,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any, cast
 
 import torch
-from peft import PeftModel, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+from peft import (
+    LoraConfig,
+    PeftModel,
+    get_peft_model,
+    get_peft_model_state_dict,
+    set_peft_model_state_dict,
+)
 from peft.tuners.lora import LoraLayer
 from transformers import PreTrainedModel
 
@@ -23,6 +30,8 @@ from lsat_core.llm.adapters import Adapter, LoraShape
 
 BASE_MODEL = "__base__"
 """PEFT's adapter name for rows of a mixed batch that run the base model."""
+_MERGED = "merged"
+"""The transient slot `add_weighted_adapter` writes a merge into (deleted once copied out)."""
 
 
 class PeftHost:
@@ -132,3 +141,43 @@ class PeftHost:
         if self._peft is None:  # only base-model rows: PEFT needs a wrapper to route them
             self.slot(LoraShape())
         yield self._wrapper(), names
+
+    def merged(
+        self,
+        adapters: Sequence[Adapter],
+        weights: Sequence[float],
+        combination_type: str,
+        *,
+        seed: int,
+        **options: Any,
+    ) -> tuple[LoraShape, dict[str, torch.Tensor]]:
+        """PEFT's `add_weighted_adapter(combination_type, **options)` of `adapters` with
+        `weights`: the merged adapter's shape and a CPU copy of its tensors. PEFT gives it
+        r = lora_alpha = the new rank, the scalings of its inputs being folded into A and B.
+        `seed` fixes DARE's random drop (PEFT draws it from torch's global generator)."""
+        names, seen = [], Counter[LoraShape]()
+        for adapter in adapters:
+            names.append(self.put(adapter.shape, adapter.weights, seen[adapter.shape]))
+            seen[adapter.shape] += 1
+        wrapper = self._wrapper()
+        on_cuda = [self._base.device] if self._base.device.type == "cuda" else []
+        try:
+            with torch.random.fork_rng(devices=on_cuda):
+                torch.manual_seed(seed)
+                wrapper.add_weighted_adapter(
+                    names, list(weights), _MERGED, combination_type=combination_type, **options
+                )
+            config = cast(LoraConfig, wrapper.peft_config[_MERGED])
+            state = get_peft_model_state_dict(wrapper, adapter_name=_MERGED)
+            tensors = {key: t.detach().to("cpu", copy=True) for key, t in state.items()}
+        finally:
+            if _MERGED in wrapper.peft_config:
+                wrapper.delete_adapter(_MERGED)
+        first = adapters[0].shape
+        shape = LoraShape(
+            r=config.r,
+            alpha=config.lora_alpha,
+            dropout=first.dropout,
+            target_modules=first.target_modules,
+        )
+        return shape, tensors
