@@ -27,6 +27,19 @@ class TaskCancelled(Exception):
     """Every run the task works for was cancelled (or finished) meanwhile."""
 
 
+def eta_seconds(elapsed: float, steps_timed: int, steps_left: int) -> float | None:
+    """Seconds left at the speed of the steps timed; None until a step has been timed.
+
+    Timing starts at a task's first report, not before it: the step that report closes began
+    before the reporter saw anything, so counting it in no time made the first ETA read 0 s
+    (half-way through a two-step training)."""
+    if steps_left <= 0:
+        return 0.0
+    if steps_timed <= 0:
+        return None
+    return elapsed / steps_timed * steps_left
+
+
 @dataclass(eq=False)
 class TaskReporter:
     engine: Engine
@@ -40,7 +53,8 @@ class TaskReporter:
     interval: float = PROGRESS_INTERVAL_SECONDS
     clock: Callable[[], float] = time.monotonic
     _last_write: float | None = field(default=None, init=False)
-    _started: dict[str, float] = field(default_factory=dict, init=False)
+    _origins: dict[str, tuple[float, int]] = field(default_factory=dict, init=False)
+    """Per `what`: the time and step of its first report, from which its speed is measured."""
 
     def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
         with session_scope(self.engine) as session:
@@ -63,13 +77,12 @@ class TaskReporter:
 
     def __call__(self, what: str, done: int, total: int) -> None:
         now = self.clock()
-        started = self._started.setdefault(what, now)
+        since, first_step = self._origins.setdefault(what, (now, done))
         due = self._last_write is None or now - self._last_write >= self.interval
         if not (due or done >= total):
             return
         self._last_write = now
-        elapsed = now - started
-        eta = elapsed / done * (total - done) if done > 0 else None
+        eta = eta_seconds(now - since, done - first_step, total - done)
         with session_scope(self.engine) as session:
             update_progress(
                 session,

@@ -80,3 +80,23 @@ def test_events_name_the_task_and_the_run(engine, add_experiment):
         "e1-eval",
         experiment_id,
     )
+
+
+def test_the_eta_is_unknown_until_a_step_is_timed_never_zero_half_way(engine, add_experiment):
+    experiment_id, runs = add_experiment("full_retrain")
+    clock = FakeClock()
+    reporter = TaskReporter(
+        engine, "e1-train", experiment_id, run_ids=tuple(runs.values()), interval=2.0, clock=clock
+    )
+    # A training reports after its first optimizer step: that step was not timed.
+    reporter("train lora:full@2", 1, 2)
+    assert _progress(engine, experiment_id)[0][1:4] == (1, 2, None)
+    clock.now += 40.0
+    reporter("train lora:full@2", 2, 2)
+    assert _progress(engine, experiment_id)[0][1:4] == (2, 2, 0.0)
+    # A second stage of the same task is timed from its own first report.
+    clock.now += 5.0
+    reporter("score", 10, 40)
+    clock.now += 3.0
+    reporter("score", 20, 40)
+    assert _progress(engine, experiment_id)[0][1:4] == (20, 40, pytest.approx(6.0))
