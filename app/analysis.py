@@ -56,6 +56,7 @@ CURVE_COLUMNS = (
     "chosen",
 )
 SEGMENTS = ("all", "warm", "cold")
+SEGMENT_VALUES = ("auc", "uauc", "uauc_users", "n", "positives")
 
 
 @dataclass(frozen=True)
@@ -180,17 +181,18 @@ def _same(a: float, b: float | None) -> bool:
 
 
 def segment_table(results: pd.DataFrame) -> pd.DataFrame:
-    """The served model's AUC and counts side by side for all, warm and cold test items.
+    """The served model's AUC, uAUC and counts side by side for all, warm and cold test items.
 
-    One row per (run, train period, eval period), with `auc_<segment>`, `n_<segment>` and
-    `positives_<segment>` for each of all/warm/cold (NaN where a segment was not recorded).
+    One row per (run, train period, eval period), with `auc_<segment>`, `uauc_<segment>` and
+    the users it averages `uauc_users_<segment>`, `n_<segment>` and `positives_<segment>` for
+    each of all/warm/cold (NaN where a segment, or its uAUC, was not recorded).
     """
     rows = results[results["role"] == MODEL_ROLE]
     keys = ["run_id", "label", "strategy", "train_period", "eval_period"]
     # (run, train period, eval period, role, segment) is unique: uq_period_results_cell.
-    wide = rows.set_index([*keys, "segment"])[["auc", "n", "positives"]].unstack("segment")
+    wide = rows.set_index([*keys, "segment"])[list(SEGMENT_VALUES)].unstack("segment")
     wide.columns = [f"{value}_{segment}" for value, segment in wide.columns]
-    columns = [f"{value}_{segment}" for segment in SEGMENTS for value in ("auc", "n", "positives")]
+    columns = [f"{value}_{segment}" for segment in SEGMENTS for value in SEGMENT_VALUES]
     return wide.reindex(columns=columns).reset_index()
 
 
@@ -215,3 +217,106 @@ def auc_table(results: pd.DataFrame, axis: PeriodAxis) -> pd.DataFrame:
     return rows.pivot_table(
         index=axis.column, columns="label", values="auc", aggfunc="first"
     ).rename_axis(columns=None)
+
+
+def with_seed_labels(results: pd.DataFrame) -> pd.DataFrame:
+    """The results with a `label` per run: its name; where runs share a name, its seed when
+    that tells them apart (the seeds of one strategy), else its `#id`."""
+    runs = results[["run_id", "run_name", "seed"]].drop_duplicates("run_id")
+    shared = runs["run_name"].duplicated(keep=False)
+    seeded = runs["run_name"] + " · seed " + runs["seed"].astype(str)
+    labels = runs["run_name"].where(~shared, seeded)
+    labels = labels.where(
+        ~labels.duplicated(keep=False), labels + " #" + runs["run_id"].astype(str)
+    )
+    return results.assign(
+        label=results["run_id"].map(dict(zip(runs["run_id"], labels, strict=True)))
+    )
+
+
+HEADLINE_VIEW_COLUMNS = (
+    "run_id",
+    "label",
+    "experiment_id",
+    "strategy",
+    "seed",
+    "mean_auc",
+    "ci_low",
+    "ci_high",
+    "mean_uauc",
+    "uauc_users",
+    "cells",
+    "protocol_cells",
+)
+
+
+def headline_view(
+    headline: pd.DataFrame, results: pd.DataFrame, protocol: str, num_periods: int
+) -> pd.DataFrame:
+    """A comparison report's headline (`lsat_core.evaluation.report.HEADLINE_COLUMNS`) with
+    each run's label and experiment, and `protocol_cells`: how many of the protocol's summary
+    cells the run has tested so far, of those planned ("1 / 3")."""
+    runs = results.drop_duplicates("run_id").set_index("run_id")[["label", "experiment_id"]]
+    view = headline.join(runs, on="run_id")
+    if planned_updates(protocol, num_periods) is None:
+        view["protocol_cells"] = ""
+    else:
+        progress = protocol_summary(results, protocol, num_periods).set_index("run_id")
+        view["protocol_cells"] = [
+            f"{progress.loc[r, 'cells']} / {progress.loc[r, 'planned_cells']}"
+            if r in progress.index
+            else ""
+            for r in view["run_id"]
+        ]
+    return view[list(HEADLINE_VIEW_COLUMNS)]
+
+
+PAIR_CELL_COLUMNS = (
+    "train_period",
+    "eval_period",
+    "auc_a",
+    "auc_b",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_value",
+)
+
+
+@dataclass(frozen=True)
+class PairView:
+    pooled: pd.Series
+    """AUC(a) - AUC(b) over the headline cells: auc_a, auc_b, difference, ci_low, ci_high, z,
+    p_value, p_holm, cells."""
+    cells: pd.DataFrame
+    """The same per tested cell: PAIR_CELL_COLUMNS."""
+
+
+def pair_view(paired: pd.DataFrame, paired_cells: pd.DataFrame, a: int, b: int) -> PairView | None:
+    """Run a against run b from a comparison report's paired tests (stored lower id first: the
+    other order flips the signs), or None when the two were not tested on the same samples."""
+    first, second = sorted((a, b))
+    pooled = paired[(paired["run_a"] == first) & (paired["run_b"] == second)]
+    if pooled.empty:
+        return None
+    cells = paired_cells[(paired_cells["run_a"] == first) & (paired_cells["run_b"] == second)]
+    row = pooled.iloc[0].copy()
+    if (first, second) != (a, b):
+        row, cells = _flipped(row), _flipped(cells)
+    return PairView(row, cells[list(PAIR_CELL_COLUMNS)].reset_index(drop=True))
+
+
+def _flipped(tests: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """The same tests read as b against a."""
+    flipped = tests.copy()
+    flipped["auc_a"], flipped["auc_b"] = tests["auc_b"], tests["auc_a"]
+    flipped["difference"], flipped["z"] = -tests["difference"], -tests["z"]
+    flipped["ci_low"], flipped["ci_high"] = -tests["ci_high"], -tests["ci_low"]
+    return flipped
+
+
+def labelled_pairs(paired: pd.DataFrame, labels: dict[int, str]) -> pd.DataFrame:
+    """Every pair's pooled test with the runs' labels beside their ids."""
+    return paired.assign(label_a=paired["run_a"].map(labels), label_b=paired["run_b"].map(labels))[
+        ["label_a", "label_b", *paired.columns]
+    ]

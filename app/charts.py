@@ -10,9 +10,17 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from lsat_core.strategies.floors import FLOORS
+
 AUC_FORMAT = ".4f"
 CI_OPACITY = 0.15
 """Bands are faint so that several runs' intervals stay readable where they overlap."""
+FLOOR_DASH = [6, 4]
+FLOOR_COLOR = "gray"
+IS_FLOOR = f"indexof({list(FLOORS)!r}, datum.strategy) >= 0"
+"""Vega expression: the row is a floor's (docs/method.md section 9), drawn as a dashed
+reference line with its name instead of as one more coloured run."""
+IS_RUN = f"!({IS_FLOOR})"
 
 
 def _period_x(column: str, title: str, num_periods: int | None) -> alt.X:
@@ -31,28 +39,41 @@ def auc_lines(
 ) -> alt.LayerChart:
     """AUC per period, one line per `color` value, with its 95% interval as a band.
 
-    Columns: `period_column`, `color`, auc, ci_low, ci_high, n.
+    Columns: `period_column`, `color`, auc, ci_low, ci_high, n; with a `strategy` column, the
+    floors' rows are dashed grey reference lines named at their last period.
     """
-    base = alt.Chart().encode(
-        x=_period_x(period_column, period_title, num_periods),
+    x = _period_x(period_column, period_title, num_periods)
+    y = alt.Y("auc:Q", title="AUC", scale=alt.Scale(zero=False))
+    tooltip = [
+        alt.Tooltip(f"{color}:N", title=color_title),
+        alt.Tooltip(f"{period_column}:Q", title="period"),
+        alt.Tooltip("auc:Q", format=AUC_FORMAT),
+        alt.Tooltip("ci_low:Q", format=AUC_FORMAT),
+        alt.Tooltip("ci_high:Q", format=AUC_FORMAT),
+        alt.Tooltip("n:Q", format=","),
+    ]
+    runs = alt.Chart().encode(
+        x=x,
         # Opaque legend symbols: the legend would otherwise take the faint band's opacity.
         color=alt.Color(f"{color}:N", title=color_title, legend=alt.Legend(symbolOpacity=1)),
     )
-    band = base.mark_area(opacity=CI_OPACITY).encode(
+    if "strategy" in data:
+        runs = runs.transform_filter(IS_RUN)
+    band = runs.mark_area(opacity=CI_OPACITY).encode(
         y=alt.Y("ci_low:Q", title="AUC", scale=alt.Scale(zero=False)), y2="ci_high:Q"
     )
-    line = base.mark_line(point=True).encode(
-        y=alt.Y("auc:Q", title="AUC", scale=alt.Scale(zero=False)),
-        tooltip=[
-            alt.Tooltip(f"{color}:N", title=color_title),
-            alt.Tooltip(f"{period_column}:Q", title="period"),
-            alt.Tooltip("auc:Q", format=AUC_FORMAT),
-            alt.Tooltip("ci_low:Q", format=AUC_FORMAT),
-            alt.Tooltip("ci_high:Q", format=AUC_FORMAT),
-            alt.Tooltip("n:Q", format=","),
-        ],
+    line = runs.mark_line(point=True).encode(y=y, tooltip=tooltip)
+    if "strategy" not in data:
+        return alt.layer(band, line, data=data)
+    floors = alt.Chart().transform_filter(IS_FLOOR).encode(x=x, y=y, detail=f"{color}:N")
+    floor_lines = floors.mark_line(strokeDash=FLOOR_DASH, color=FLOOR_COLOR).encode(tooltip=tooltip)
+    floor_names = (
+        floors.transform_joinaggregate(last=f"max({period_column})", groupby=[color])
+        .transform_filter(f"datum.{period_column} == datum.last")
+        .mark_text(align="left", dx=6, color=FLOOR_COLOR)
+        .encode(text=f"{color}:N")
     )
-    return alt.layer(band, line, data=data)
+    return alt.layer(band, line, floor_lines, floor_names, data=data)
 
 
 def stream_stat_lines(
@@ -85,13 +106,18 @@ def stream_stat_lines(
 
 
 def accuracy_vs_cost(data: pd.DataFrame, *, cost_column: str, cost_title: str) -> alt.LayerChart:
-    """Mean AUC (with interval) against a cost, one point per run.
+    """Mean AUC (with interval) against a cost, one point per run; the floors (by `strategy`)
+    as dashed grey horizontal rules named at the left, whatever their cost.
 
-    Columns: label, mean_auc, ci_low, ci_high, `cost_column`.
+    Columns: label, strategy, mean_auc, ci_low, ci_high, `cost_column`.
     """
-    base = alt.Chart().encode(
-        x=alt.X(f"{cost_column}:Q", title=cost_title, scale=alt.Scale(zero=False)),
-        color=alt.Color("label:N", title="Run"),
+    base = (
+        alt.Chart()
+        .transform_filter(IS_RUN)
+        .encode(
+            x=alt.X(f"{cost_column}:Q", title=cost_title, scale=alt.Scale(zero=False)),
+            color=alt.Color("label:N", title="Run"),
+        )
     )
     bars = base.mark_errorbar().encode(y=alt.Y("ci_low:Q", title="Mean AUC"), y2="ci_high:Q")
     points = base.mark_point(filled=True, size=80).encode(
@@ -103,7 +129,14 @@ def accuracy_vs_cost(data: pd.DataFrame, *, cost_column: str, cost_title: str) -
         ],
     )
     names = base.mark_text(align="left", dx=8).encode(y="mean_auc:Q", text="label:N")
-    return alt.layer(bars, points, names, data=data)
+    floors = alt.Chart().transform_filter(IS_FLOOR).encode(y="mean_auc:Q")
+    floor_rules = floors.mark_rule(strokeDash=FLOOR_DASH, color=FLOOR_COLOR).encode(
+        tooltip=["label:N", alt.Tooltip("mean_auc:Q", format=AUC_FORMAT)]
+    )
+    floor_names = floors.mark_text(align="left", dx=4, dy=-7, color=FLOOR_COLOR).encode(
+        x=alt.value(0), text="label:N"
+    )
+    return alt.layer(bars, points, names, floor_rules, floor_names, data=data)
 
 
 def coefficient_curves(data: pd.DataFrame, *, coefficient_title: str) -> alt.LayerChart:

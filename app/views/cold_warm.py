@@ -53,7 +53,9 @@ def _segment_tables(results: pd.DataFrame, experiment_id: int) -> None:
     st.dataframe(
         table,
         hide_index=True,
-        column_config={f"auc_{s}": AUC_COLUMN for s in analysis.SEGMENTS},
+        column_config={
+            f"{value}_{s}": AUC_COLUMN for s in analysis.SEGMENTS for value in ("auc", "uauc")
+        },
         key="segment_table",
     )
     csv_download(table, f"experiment_{experiment_id}_warm_cold")

@@ -1,0 +1,130 @@
+"""A store of two experiments with kept predictions, for the Compare page and `lsat report`.
+
+Stream T = 4, next-period: every run's update t is tested on D_{t+1}; the summary periods are
+D_3 and D_4. Per period every run is scored on the same 300 samples with noise they share, plus
+noise of its own.
+
+- experiment "seeds": `strong` (signal 1.2, 0.8, 1.0 for seeds 0, 1, 2), `weak` (0.6, seeds
+  0..2) and the floor `popularity` (0.4, seed 0); the runs of a strategy differ only in seed.
+- experiment "elsewhere": `other` (signal 1.0, seed 0) scored on other samples, so it pairs with
+  no run of "seeds".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from lsat_core.evaluation.metrics import auc_with_ci
+from lsat_core.evaluation.user_auc import user_auc
+from lsat_core.store import (
+    create_experiment,
+    get_or_create_run,
+    get_or_create_stream,
+    make_engine,
+    record_period_result,
+    session_scope,
+    upgrade,
+)
+from lsat_core.store.predictions import record_predictions
+
+PERIODS = 4
+SAMPLES = 300
+USERS = 12
+STRONG_SIGNALS = (1.2, 0.8, 1.0)
+
+
+@dataclass(frozen=True)
+class PlantedComparison:
+    url: str
+    seeds_experiment: int
+    elsewhere_experiment: int
+    run_ids: dict[str, int]
+    """"strategy/seed" -> run id, e.g. "strong/1"."""
+
+
+def _record(session: Session, run_id: int, t: int, signal: float, offset: int) -> None:
+    e = t + 1
+    rng = np.random.default_rng(e)
+    labels = rng.integers(0, 2, SAMPLES)
+    scores = signal * labels + rng.normal(size=SAMPLES)
+    scores += 0.3 * np.random.default_rng([run_id, e]).normal(size=SAMPLES)
+    users = [f"u{i % USERS}" for i in range(SAMPLES)]
+    auc = auc_with_ci(labels, scores)
+    per_user = user_auc(users, labels, scores)
+    record_period_result(
+        session,
+        run_id=run_id,
+        train_period=t,
+        eval_period=e,
+        auc=auc.auc,
+        n=auc.n,
+        positives=auc.positives,
+        ci_low=auc.ci_low,
+        ci_high=auc.ci_high,
+        uauc=per_user.uauc,
+        uauc_users=per_user.users,
+        samples_trained=1000 * t,
+        train_seconds=10.0 * t,
+    )
+    frame = pd.DataFrame(
+        {
+            "sample_id": np.arange(SAMPLES) + 1000 * e + offset,
+            "user": users,
+            "item": "i",
+            "label": labels,
+            "warm": True,
+            "score": scores,
+        }
+    )
+    record_predictions(session, run_id=run_id, train_period=t, eval_period=e, frame=frame)
+
+
+def plant_comparison(url: str) -> PlantedComparison:
+    upgrade(url)
+    engine = make_engine(url)
+    plan = {
+        "seeds": [("strong", s, STRONG_SIGNALS[s], 0) for s in range(3)]
+        + [("weak", s, 0.6, 0) for s in range(3)]
+        + [("popularity", 0, 0.4, 0)],
+        "elsewhere": [("other", 0, 1.0, 50_000)],
+    }
+    run_ids, experiment_ids = {}, []
+    try:
+        with session_scope(engine) as session:
+            stream = get_or_create_stream(
+                session,
+                key="planted",
+                dataset="ml-1m",
+                config={},
+                source_checksum="0" * 64,
+                num_periods=PERIODS,
+                period_stats=[],
+            )
+            for name, runs in plan.items():
+                experiment = create_experiment(
+                    session, name=name, protocol="next-period", config={}
+                )
+                experiment_ids.append(experiment.id)
+                for strategy, seed, signal, offset in runs:
+                    run = get_or_create_run(
+                        session,
+                        key=f"{name}-{strategy}-{seed}",
+                        experiment_id=experiment.id,
+                        name=strategy,
+                        strategy=strategy,
+                        backbone="b",
+                        protocol="next-period",
+                        config={"strategy": strategy, "seed": seed},
+                        seed=seed,
+                        stream_id=stream.id,
+                    )
+                    run_ids[f"{strategy}/{seed}"] = run.id
+                    for t in range(1, PERIODS):
+                        _record(session, run.id, t, signal, offset)
+    finally:
+        engine.dispose()
+    return PlantedComparison(url, *experiment_ids, run_ids)
