@@ -194,7 +194,7 @@ def _curves_section(curves: pd.DataFrame, runs: pd.DataFrame) -> None:
     )
 
 
-st.header("Compare experiments")
+st.header("Compare strategies")
 experiment_ids = choose_experiments()
 if not experiment_ids:
     if experiment_ids is not None:
