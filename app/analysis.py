@@ -8,6 +8,7 @@ model's rows have role "model", the parts of an LSAT ensemble "long"/"short" (se
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -313,6 +314,31 @@ def _flipped(tests: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
     flipped["difference"], flipped["z"] = -tests["difference"], -tests["z"]
     flipped["ci_low"], flipped["ci_high"] = -tests["ci_high"], -tests["ci_low"]
     return flipped
+
+
+PAIR_RUN_COLUMNS = (
+    "label",
+    "train_period",
+    "eval_period",
+    "auc",
+    "ci_low",
+    "ci_high",
+    "uauc",
+    "uauc_users",
+    "n",
+)
+
+
+def pair_runs(
+    results: pd.DataFrame, a: int, b: int, cells: Sequence[tuple[int, int]]
+) -> pd.DataFrame:
+    """The two runs' own AUC with its interval and uAUC with its users in each of `cells`
+    (PAIR_RUN_COLUMNS), a's rows first."""
+    rows = model_rows(results)
+    rows = rows[rows["run_id"].isin((a, b))]
+    chosen = pd.MultiIndex.from_arrays([rows["train_period"], rows["eval_period"]]).isin(cells)
+    rows = rows[chosen].assign(first=rows["run_id"] != a)
+    return rows.sort_values(["first", "train_period", "eval_period"])[list(PAIR_RUN_COLUMNS)]
 
 
 def labelled_pairs(paired: pd.DataFrame, labels: dict[int, str]) -> pd.DataFrame:

@@ -29,7 +29,9 @@ COSTS = {
 COEFFICIENT_NAMES = {"lsat_en": "alpha", "lsat_en_full": "alpha", "lsat_ta": "lambda"}
 AUC = st.column_config.NumberColumn(format="%.4f")
 P_VALUE = st.column_config.NumberColumn(format="%.2g")
-AUC_COLUMNS = ("mean_auc", "ci_low", "ci_high", "mean_uauc", "paper_auc", "auc_a", "auc_b")
+AUC_COLUMNS = (
+    *("auc", "uauc", "mean_auc", "ci_low", "ci_high", "mean_uauc", "paper_auc", "auc_a", "auc_b"),
+)
 DIFFERENCE_COLUMNS = ("difference", "sampling_sd", "seeds_sd")
 NUMBER_FORMATS = (
     {name: AUC for name in (*AUC_COLUMNS, *DIFFERENCE_COLUMNS)}
@@ -145,6 +147,9 @@ def _paired_section(shown: Compared, labels: dict[int, str], name: str) -> None:
         st.caption("Only one run: nothing to pair.")
     else:
         _one_pair(report, a, b, labels)
+        st.caption("The two runs' own AUC and uAUC in those cells:")
+        own = analysis.pair_runs(shown.results, a, b, report.cells)
+        st.dataframe(own, hide_index=True, column_config=NUMBER_FORMATS, key="pair_runs")
     if report.paired.empty:
         return
     st.caption(

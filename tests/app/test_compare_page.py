@@ -127,9 +127,9 @@ def _compare(app_dir: Path, experiments: str, **params: str) -> AppTest:
     return app.run()
 
 
-def _table(app: AppTest, column: str):
-    """The one table on the page with this column (AppTest does not expose their keys)."""
-    (frame,) = [d.value for d in app.dataframe if column in d.value.columns]
+def _table(app: AppTest, *columns: str):
+    """The one table on the page with these columns (AppTest does not expose their keys)."""
+    (frame,) = [d.value for d in app.dataframe if set(columns) <= set(d.value.columns)]
     return frame
 
 
@@ -169,13 +169,18 @@ def test_two_runs_are_tested_on_their_shared_samples_and_others_are_refused(
     weak, strong = planted.run_ids["weak/0"], planted.run_ids["strong/0"]
     app = _compare(app_dir, ids, run_a=str(weak), run_b=str(strong))
 
-    cells = _table(app, "eval_period")
+    cells = _table(app, "eval_period", "difference")
     # weak - strong: read in the order chosen, so every difference is negative.
     assert cells["eval_period"].tolist() == [3, 4]
     assert (cells["difference"] < 0).all() and (cells["ci_high"] < 0).all()
     assert (cells["auc_a"] < cells["auc_b"]).all()
     (pooled,) = [m.value for m in app.markdown if m.value.startswith("**weak · seed 0 - ")]
     assert "over 2 cells: -0.1447" in pooled
+    # Beside the differences, each run's own AUC (with its interval) and uAUC per cell.
+    own = _table(app, "uauc")
+    assert own["label"].tolist() == ["weak · seed 0"] * 2 + ["strong · seed 0"] * 2
+    assert own["auc"].tolist() == pytest.approx([*cells["auc_a"], *cells["auc_b"]])
+    assert (own["ci_low"] < own["auc"]).all() and set(own["uauc_users"]) == {12}
 
     app = _compare(app_dir, ids, run_a=str(strong), run_b=str(planted.run_ids["other/0"]))
     (warning,) = app.warning
