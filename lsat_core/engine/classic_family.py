@@ -9,7 +9,7 @@ the key, the fine-tuning rule and the cost.
 
 Sample budget: with `classic_whole_periods` (the default) a classic model trains and validates
 on whole period parts, not on the budget's subsets the workbench hands every family, and its
-warm items are the targets of those whole parts (`seen_items`); see `ExperimentConfig`.
+warm items are the targets of those whole parts (`training_set`); see `ExperimentConfig`.
 
 Threads: classic models train and score on the CPU with one torch thread (`one_torch_thread`).
 """
@@ -41,7 +41,8 @@ from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
 from lsat_core.engine.families import Progress, TrainingOutcome, keep_if_worse
 from lsat_core.engine.model_specs import ModelSpec, Part
-from lsat_core.engine.sample_sets import SampleSet, period_part, union
+from lsat_core.engine.sample_sets import SampleSet, period_part
+from lsat_core.engine.training_data import training_set
 from lsat_core.errors import ConfigError, InputError
 
 MODEL_FILE = "model.safetensors"
@@ -127,12 +128,12 @@ class ClassicFamily:
     def _part(self, part: Part) -> SampleSet:
         return period_part(self._stream, self._budget(), *part)
 
-    def seen_items(self, spec: ModelSpec) -> frozenset[str]:
-        """Targets of every part this model (with its ancestors) was trained on."""
-        found: set[str] = set()
-        for part in spec.seen_parts:
-            found.update(self._part(part).frame["item"].unique())
-        return frozenset(found)
+    def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
+        """Whole parts (with replay's or sampling's draws from whole parts) under
+        `classic_whole_periods`, else the workbench's budgeted `given`."""
+        if not self._config.classic_whole_periods:
+            return given
+        return training_set(spec, self._config.updates, self._part, self._config.seed)
 
     def train(
         self,
@@ -142,8 +143,8 @@ class ClassicFamily:
         init: Recommender | None,
         progress: Progress,
     ) -> TrainingOutcome:
+        train = self.training_set(spec, train)
         if self._config.classic_whole_periods:
-            train = union([self._part(part) for part in spec.train_parts])
             val = self._part(spec.val_part)
         total = self._config.classic.max_epochs * len(train)
         what = f"train {spec.label()}"

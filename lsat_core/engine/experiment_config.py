@@ -15,6 +15,7 @@ from lsat_core.baselines.config import ClassicTrainConfig
 from lsat_core.configs import config_from_dict, config_hash, config_to_dict
 from lsat_core.data.datasets import DATASETS, dataset_spec
 from lsat_core.data.stream_config import StreamConfig
+from lsat_core.engine.update_settings import UpdateSettings
 from lsat_core.errors import ConfigError
 from lsat_core.evaluation.protocols import NEXT_PERIOD, PROTOCOLS, plan_steps
 from lsat_core.llm.configs import BackboneConfig, LoraTrainConfig
@@ -89,6 +90,9 @@ class ExperimentConfig:
     """In-context baseline: how many of the user's most recent liked items of the period, beyond
     the sample's own history, to add to its prompt (0: the history alone)."""
     budget: SampleBudget = field(default_factory=SampleBudget)
+    updates: UpdateSettings = field(default_factory=UpdateSettings)
+    """Fine-tuning's validation cadence and the settings of replay, proximal fine-tuning and
+    sampled full retraining (`lsat_core.engine.update_settings`)."""
     preset: str = "custom"
     """The preset these values came from (informational; the values themselves are stored)."""
     seed: int = 0
@@ -156,6 +160,7 @@ class ExperimentConfig:
             "lora": LoraTrainConfig,
             "budget": SampleBudget,
             "classic": ClassicTrainConfig,
+            "updates": UpdateSettings,
         }
         values = dict(data)
         for name, kind in nested.items():

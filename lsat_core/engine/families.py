@@ -67,6 +67,12 @@ class ModelFamily(Protocol):
         """Everything besides the data that determines the trained model (hashed into its key)."""
         ...
 
+    def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
+        """The samples it really trains `spec` on when handed `given` (the workbench's, cut to
+        the experiment's budget): `given` itself, or whole periods for a family that trains on
+        those. Warm items are this set's targets."""
+        ...
+
     def train(
         self,
         spec: ModelSpec,

@@ -14,7 +14,7 @@ from lsat_core.data.prompts import build_prompts
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.families import Progress, TrainingOutcome, keep_if_worse
-from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
+from lsat_core.engine.model_specs import LORA, PROXIMAL, ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.llm.adapters import Adapter, load_adapter, save_adapter
 from lsat_core.llm.backbone import Backbone, load_backbone
@@ -40,17 +40,40 @@ class LoraFamily:
         _ = self.backbone
 
     def train_config(self, spec: ModelSpec) -> LoraTrainConfig:
+        """Retraining's settings, or fine-tuning's for a model that continues a previous one:
+        the reference (`train.py`, tune mode) validates it every 6 steps, not 23, and stops it
+        after 5 validations without a better AUC, not 10 (docs/method.md section 2.3). A first
+        model of such a chain starts fresh, as the reference's first tune starts from the
+        retrained model of period 1, so it trains as retraining does."""
         lora = self._config.lora
-        if spec.role == FINE_TUNE:
-            # The reference early-stops fine-tuning sooner than retraining (5 vs 10).
-            return dataclasses.replace(lora, patience=self._config.fine_tune_patience)
-        return lora
+        if spec.parent is None:
+            return lora
+        return dataclasses.replace(
+            lora,
+            patience=self._config.fine_tune_patience,
+            eval_every=self._config.updates.fine_tune_eval_every,
+        )
+
+    def proximal_coefficient(self, spec: ModelSpec) -> float:
+        """mu of the pull toward the previous adapter (0: none, plain fine-tuning)."""
+        if spec.role == PROXIMAL and spec.parent is not None:
+            return float(self._config.updates.proximal_coefficient)
+        return 0.0
 
     def key_config(self, spec: ModelSpec) -> dict[str, Any]:
-        return {
+        key: dict[str, Any] = {
             "backbone": self._config.backbone.name_or_path,
             "lora": config_to_dict(self.train_config(spec)),
         }
+        # Only a penalty that acts enters the key: with mu = 0 proximal fine-tuning is
+        # fine-tuning and shares its models.
+        if self.proximal_coefficient(spec) > 0:
+            key["proximal_coefficient"] = self.proximal_coefficient(spec)
+        return key
+
+    def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
+        """LoRAs train on the samples the workbench hands them."""
+        return given
 
     def prompts(self, samples: SampleSet) -> list[str]:
         if samples.key not in self._prompts:
@@ -75,6 +98,7 @@ class LoraFamily:
             val.labels,
             self.train_config(spec),
             init_adapter=init,
+            proximal_coefficient=self.proximal_coefficient(spec),
             progress=lambda done, total: progress(f"train {spec.label()}", done, total),
         )
         model, best_val_auc, kept_previous = keep_if_worse(

@@ -2,14 +2,21 @@
 
 Strategies share models: the short-term LoRA of period t serves LSAT-EN, LSAT-TA and the
 short-term strategy alike, and full retraining at m is the long-term LoRA. A `ModelSpec` names
-such a model; its key (with the experiment's data, budget and training settings) identifies it in
-the store and on disk, so it is trained once however many runs need it.
+such a model; the workbench keys it by what determines its weights (its training and validation
+samples, training settings, seed and parent), so it is trained once however many runs need it,
+and two specs that train the same thing (full retraining and the short-term LoRA at t = 1) share
+one model.
 
 Training data per role (docs/method.md section 3):
 - full: train_1..train_t plus val_1..val_{t-1}, validated on val_t;
 - fine_tune: the previous period's fine-tuned model trained further on train_t plus val_{t-1},
   validated on val_t (at t = 1 there is no previous model: it starts fresh);
-- short: train_t only, validated on val_t, always fresh.
+- short: train_t only, validated on val_t, always fresh;
+- replay: as fine_tune, plus a sample drawn from the earlier periods' training data
+  (train_1..train_{t-1} plus val_1..val_{t-2});
+- proximal: as fine_tune, with a penalty pulling the weights toward the previous period's;
+- sampled: a fresh model on a sample drawn from full retraining's data.
+The draws are `training_data.py`'s.
 """
 
 from __future__ import annotations
@@ -17,7 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FULL, FINE_TUNE, SHORT = "full", "fine_tune", "short"
-ROLES = (FULL, FINE_TUNE, SHORT)
+REPLAY, PROXIMAL, SAMPLED = "replay", "proximal", "sampled"
+ROLES = (FULL, FINE_TUNE, SHORT, REPLAY, PROXIMAL, SAMPLED)
+CONTINUING = frozenset({FINE_TUNE, REPLAY, PROXIMAL})
+"""Roles that continue the previous period's model of the same role."""
 LORA = "lora"
 """The family of TALLRec LoRA adapters; classic baselines use their own names."""
 
@@ -39,33 +49,37 @@ class ModelSpec:
 
     @property
     def parent(self) -> ModelSpec | None:
-        """The model this one continues from (fine-tuning only)."""
-        if self.role == FINE_TUNE and self.period > 1:
-            return ModelSpec(self.family, FINE_TUNE, self.period - 1)
+        """The model this one continues from (the continuing roles, from t = 2)."""
+        if self.role in CONTINUING and self.period > 1:
+            return ModelSpec(self.family, self.role, self.period - 1)
         return None
 
     @property
     def train_parts(self) -> tuple[Part, ...]:
+        """The parts its training data comes from: taken whole, except that a sampled model
+        draws its samples from them."""
         t = self.period
-        if self.role == FULL:
-            return tuple((p, "train") for p in range(1, t + 1)) + tuple(
-                (p, "val") for p in range(1, t)
-            )
-        if self.role == FINE_TUNE:
+        if self.role in (FULL, SAMPLED):
+            return full_parts(t)
+        if self.role in CONTINUING:
             return ((t, "train"),) + (((t - 1, "val"),) if t > 1 else ())
         return ((t, "train"),)
+
+    @property
+    def replay_parts(self) -> tuple[Part, ...]:
+        """Earlier training data a replay model draws from (none for the other roles)."""
+        if self.role == REPLAY and self.period > 1:
+            return full_parts(self.period - 1)
+        return ()
 
     @property
     def val_part(self) -> Part:
         return (self.period, "val")
 
-    @property
-    def seen_parts(self) -> tuple[Part, ...]:
-        """Every part whose targets this model was trained on, its ancestors' included: what
-        makes an item warm for it (docs/method.md section 1, item sets)."""
-        if self.role == FINE_TUNE:
-            return ModelSpec(self.family, FULL, self.period).train_parts
-        return self.train_parts
-
     def label(self) -> str:
         return f"{self.family}:{self.role}@{self.period}"
+
+
+def full_parts(t: int) -> tuple[Part, ...]:
+    """Full retraining's data at t: train_1..train_t plus val_1..val_{t-1}."""
+    return tuple((p, "train") for p in range(1, t + 1)) + tuple((p, "val") for p in range(1, t))

@@ -30,7 +30,8 @@ from lsat_core.engine.model_folders import (
     write_model_folder,
 )
 from lsat_core.engine.model_specs import ModelSpec
-from lsat_core.engine.sample_sets import SampleSet, period_part, union
+from lsat_core.engine.sample_sets import SampleSet, period_part
+from lsat_core.engine.training_data import training_set
 from lsat_core.errors import InputError, LsatError
 from lsat_core.store.artifacts import (
     ArtifactClaim,
@@ -75,6 +76,7 @@ class Workbench:
     """Claims by the same owner are re-acquired: a rerun on this host resumes its own work."""
     progress: Progress = _no_progress
     _sets: dict[tuple[int, str], SampleSet] = field(default_factory=dict, init=False)
+    _train_sets: dict[ModelSpec, SampleSet] = field(default_factory=dict, init=False)
     _models: dict[str, TrainedModel] = field(default_factory=dict, init=False)
     _scores: dict[tuple[str, str], np.ndarray] = field(default_factory=dict, init=False)
 
@@ -86,18 +88,32 @@ class Workbench:
     def family(self, name: str) -> ModelFamily:
         return self.families[name]
 
+    def train_set(self, spec: ModelSpec) -> SampleSet:
+        """The samples `spec` is handed to train on (`training_data.training_set`)."""
+        if spec not in self._train_sets:
+            self._train_sets[spec] = training_set(
+                spec, self.config.updates, lambda part: self.samples(*part), self.config.seed
+            )
+        return self._train_sets[spec]
+
     def model_key(self, spec: ModelSpec) -> str:
+        """Names a model by what determines its weights: the samples it trains and validates
+        on (not the test budget), its family's training settings, the seed and the model it
+        continues. Not by role: full retraining and the short-term LoRA at t = 1, or replay
+        with a ratio of 0 and fine-tuning, train the same thing and share one model. (Keys
+        before this scheme named the role and the whole budget: such a model is trained again
+        under its new key; the old row and folder stay unused.)"""
         family = self.family(spec.family)
         payload = {
             "stream": self.stream.key,
             "family": spec.family,
-            "role": spec.role,
-            "period": spec.period,
-            "budget": self.config.budget,
+            "train": self.train_set(spec).key,
+            "val": self.samples(*spec.val_part).key,
             "seed": self.config.seed,
+            "parent": self.model_key(spec.parent) if spec.parent is not None else None,
             **family.key_config(spec),
         }
-        return f"{spec.family}-{spec.role}-{spec.period}-{config_hash(_Frozen(payload))}"
+        return f"{spec.family}-t{spec.period}-{config_hash(_Frozen(payload))}"
 
     def model(self, spec: ModelSpec) -> TrainedModel:
         """The trained model of `spec`: from memory, from the store, or trained now."""
@@ -164,7 +180,7 @@ class Workbench:
         parent: TrainedModel | None,
     ) -> TrainedModel:
         try:
-            train = union([self.samples(p, part) for p, part in spec.train_parts])
+            train = self.train_set(spec)
             val = self.samples(*spec.val_part)
             outcome: TrainingOutcome = family.train(
                 spec, train, val, parent.model if parent else None, self.progress
@@ -205,12 +221,24 @@ class Workbench:
         return [self.scores(spec, samples) for spec in specs]
 
     def seen_items(self, specs: list[ModelSpec]) -> frozenset[str]:
-        """Items that are targets in any part these models were trained on (warm items)."""
-        parts = {part for spec in specs for part in spec.seen_parts}
+        """Items that are targets of what the served models were trained on (warm items,
+        docs/method.md section 1): a model's own training samples as its family trains on them,
+        plus its ancestors'. A model that kept its parent (fine-tuning made validation worse)
+        serves the parent's weights, so it has seen only what the parent has."""
         found: set[str] = set()
-        for period, part in parts:
-            found.update(self.samples(period, part).frame["item"].unique())
+        for spec in specs:
+            found.update(self._seen(spec))
         return frozenset(found)
+
+    def _seen(self, spec: ModelSpec) -> frozenset[str]:
+        if spec.parent is None:
+            own = self.family(spec.family).training_set(spec, self.train_set(spec))
+            return frozenset(own.frame["item"].unique())
+        inherited = self._seen(spec.parent)
+        if self.model(spec).metrics.get("kept_previous"):
+            return inherited
+        own = self.family(spec.family).training_set(spec, self.train_set(spec))
+        return inherited | frozenset(own.frame["item"].unique())
 
 
 @dataclass(frozen=True)

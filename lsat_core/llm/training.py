@@ -88,10 +88,13 @@ def train_adapter(
     config: LoraTrainConfig,
     init_adapter: Adapter | None = None,
     progress: ProgressCallback | None = None,
+    proximal_coefficient: float = 0.0,
 ) -> TrainedAdapter:
     """Train a LoRA adapter (a fresh one, or `init_adapter` further) on prompts with binary labels,
     validating on the val set every `config.eval_every` steps; returns the best one seen.
 
+    `proximal_coefficient` mu > 0 (with `init_adapter`) adds mu / 2 * ||theta - theta_init||^2
+    over the LoRA tensors to every step's loss: proximal fine-tuning (docs/method.md section 3).
     `progress(step, total_steps)` is called after every optimizer step.
     """
     started = time.perf_counter()
@@ -106,6 +109,12 @@ def train_adapter(
         raise InputError(
             f"no training sample fits in cutoff_len={config.cutoff_len} tokens",
             where="train_prompts",
+        )
+    if proximal_coefficient < 0 or (proximal_coefficient > 0 and init_adapter is None):
+        raise ConfigError(
+            f"must be >= 0, and > 0 only with an adapter to pull toward, got "
+            f"{proximal_coefficient!r}",
+            where="proximal_coefficient",
         )
     shape = config.shape
     host = backbone.host
@@ -124,7 +133,9 @@ def train_adapter(
         return auc
 
     start_val_auc = validate() if init_adapter is not None else None
-    loop, best = _run_steps(backbone, model, config, examples, validate, progress)
+    loop, best = _run_steps(
+        backbone, model, config, examples, validate, progress, proximal_coefficient
+    )
     assert best.weights is not None  # the last step is always validated
     adapter = Adapter(
         shape=shape,
@@ -135,6 +146,7 @@ def train_adapter(
             "best_step": best.step,
             "best_val_auc": best.auc,
             "init_adapter": init_adapter.content_hash() if init_adapter is not None else None,
+            **({"proximal_coefficient": proximal_coefficient} if proximal_coefficient else {}),
         },
     )
     cost = TrainingCost(
@@ -166,6 +178,7 @@ def _run_steps(
     examples: _Examples,
     validate: Callable[[], float],
     progress: ProgressCallback | None,
+    proximal_coefficient: float,
 ) -> tuple[_Loop, _BestSoFar]:
     """The training loop proper: epochs of shuffled batches, validation, early stopping."""
     total_steps = math.ceil(len(examples.sequences) / config.batch_size) * config.epochs
@@ -173,7 +186,8 @@ def _run_steps(
         total_steps = min(total_steps, config.max_steps)
     host, shape = backbone.host, config.shape
     torch.manual_seed(config.seed)  # LoRA dropout
-    loop = _Loop(backbone, model, config, examples, host.trainable(shape, on=True), total_steps)
+    params = host.trainable(shape, on=True)
+    loop = _Loop(backbone, model, config, examples, params, total_steps, proximal_coefficient)
     best = _BestSoFar(patience=config.patience)
     if config.gradient_checkpointing:
         _set_checkpointing(backbone.model, on=True)
@@ -268,9 +282,13 @@ class _Loop:
         examples: _Examples,
         params: list[torch.nn.Parameter],
         total_steps: int,
+        proximal_coefficient: float = 0.0,
     ) -> None:
         self.backbone, self.model, self.config, self.examples = backbone, model, config, examples
         self.params = params
+        self.proximal_coefficient = proximal_coefficient
+        # The weights the run starts from (the previous period's adapter) are the anchor.
+        self.anchor = [p.detach().clone() for p in params] if proximal_coefficient > 0 else []
         self.optimizer = torch.optim.AdamW(
             params, lr=config.learning_rate, weight_decay=config.weight_decay
         )
@@ -310,6 +328,7 @@ class _Loop:
             with self.autocast():
                 loss = self._mean_loss(group)
             (loss * (group_items / total_items)).backward()
+        self._add_proximal_gradient()
         if self.config.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.params, self.config.max_grad_norm)
         self.optimizer.step()
@@ -317,6 +336,17 @@ class _Loop:
         self.scheduler.step()
         self.steps_done += 1
         return self.steps_done
+
+    def _add_proximal_gradient(self) -> None:
+        """The gradient of mu / 2 * ||theta - anchor||^2, mu (theta - anchor), added to the
+        loss's before clipping, as if the penalty were part of the loss (PESO's proximal pull,
+        docs/method.md section 3). Written in closed form: no extra autograd graph."""
+        if not self.anchor:
+            return
+        with torch.no_grad():
+            for param, anchor in zip(self.params, self.anchor, strict=True):
+                difference = (param - anchor) * self.proximal_coefficient
+                param.grad = difference if param.grad is None else param.grad + difference
 
     def _loss_items(self, group: np.ndarray) -> int:
         if self.config.loss == "answer":

@@ -10,8 +10,6 @@ same rows as the LLM strategies.
 
 from __future__ import annotations
 
-import dataclasses
-
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FINE_TUNE, FULL, ModelSpec
 from lsat_core.engine.workbench import Workbench
@@ -42,15 +40,8 @@ class ClassicUpdate(Strategy):
         return {"model": ModelSpec(self.family, self.role, t)}
 
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
-        from lsat_core.engine.classic_family import ClassicFamily  # torch: only when updating
-
-        spec = self.components(t, bench.config)["model"]
-        updated = single_model(t, bench, spec)
-        family = bench.family(self.family)
-        assert isinstance(family, ClassicFamily)
-        # Warm items are the targets of what the model really trained on, which is more than the
-        # workbench's budgeted parts when the family trains on whole periods.
-        return dataclasses.replace(updated, seen_items=family.seen_items(spec))
+        # Warm items follow what the family really trained on (whole periods by default).
+        return single_model(t, bench, self.components(t, bench.config)["model"])
 
 
 CLASSIC_UPDATE_STRATEGIES = tuple(

@@ -8,8 +8,6 @@ carries the two reference lines a classic or LLM recommender should stay above.
 
 from __future__ import annotations
 
-import dataclasses
-
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import FULL, ModelSpec
 from lsat_core.engine.workbench import Workbench
@@ -35,13 +33,8 @@ class Floor(Strategy):
         return {"model": ModelSpec(self.family, FULL, t)}
 
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
-        from lsat_core.engine.classic_family import ClassicFamily  # torch: only when updating
-
-        spec = self.components(t, bench.config)["model"]
-        family = bench.family(self.family)
-        assert isinstance(family, ClassicFamily)
-        # Warm items: the targets of the whole periods the floor was fitted on (as classic.py).
-        return dataclasses.replace(single_model(t, bench, spec), seen_items=family.seen_items(spec))
+        # Warm items: the targets of the whole periods the floor was fitted on (its family's).
+        return single_model(t, bench, self.components(t, bench.config)["model"])
 
 
 FLOOR_STRATEGIES = tuple(Floor(name) for name in FLOORS)

@@ -15,10 +15,13 @@ from lsat_core.strategies.classic import CLASSIC_UPDATE_STRATEGIES
 from lsat_core.strategies.fine_tune import FineTune
 from lsat_core.strategies.floors import FLOOR_STRATEGIES
 from lsat_core.strategies.full_retrain import FullRetrain
+from lsat_core.strategies.full_retrain_sampled import CLASSIC_SAMPLED_STRATEGIES, SampledRetrain
 from lsat_core.strategies.in_context import InContext
 from lsat_core.strategies.long_term import LongTerm
 from lsat_core.strategies.lsat_en import LsatEn, LsatEnFull
 from lsat_core.strategies.lsat_ta import LsatTa
+from lsat_core.strategies.proximal import Proximal
+from lsat_core.strategies.replay import CLASSIC_REPLAY_STRATEGIES, Replay
 from lsat_core.strategies.short_term import ShortTerm
 
 _LLM_UPDATES = (
@@ -29,11 +32,22 @@ _LLM_UPDATES = (
     LsatEn(),
     LsatTa(),
     LsatEnFull(),
+    Replay(),
+    Proximal(),
+    SampledRetrain(),
 )
 LLM_STRATEGIES = tuple(s.name for s in _LLM_UPDATES)
 """Update strategies of the TALLRec LoRA recommender (docs/method.md section 3)."""
 STRATEGIES: dict[str, Strategy] = {
-    s.name: s for s in (*_LLM_UPDATES, *CLASSIC_UPDATE_STRATEGIES, InContext(), *FLOOR_STRATEGIES)
+    s.name: s
+    for s in (
+        *_LLM_UPDATES,
+        *CLASSIC_UPDATE_STRATEGIES,
+        *CLASSIC_REPLAY_STRATEGIES,
+        *CLASSIC_SAMPLED_STRATEGIES,
+        InContext(),
+        *FLOOR_STRATEGIES,
+    )
 }
 
 

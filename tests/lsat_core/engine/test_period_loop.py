@@ -46,11 +46,12 @@ def test_every_strategy_records_all_warm_cold_and_shares_models(settings, tiny_c
             assert row["coefficient"] == curve[int(np.argmax(aucs))]["coefficient"]
 
     # Shared models are trained once: full@1? no; full@2 (= long-term at m=2), full@3,
-    # fine_tune@1..3, short@2, short@3.
+    # fine_tune@1..3, short@2, short@3, replay@2, @3, proximal@2, @3, sampled@2, @3. Replay@1 and
+    # proximal@1 start fresh on train_1 as fine_tune@1 does: one model, claimed as fine_tune@1.
     with session_scope(engine) as session:
-        keys = session.scalars(select(Artifact.key)).all()
+        labels = [c["spec"] for c in session.scalars(select(Artifact.config)).all()]
         statuses = set(session.scalars(select(Run.status)).all())
-    roles = sorted(k.rsplit("-", 1)[0] for k in keys)
+    roles = sorted(label.replace(":", "-").replace("@", "-") for label in labels)
     assert roles == sorted(
         [
             "lora-full-2",
@@ -60,6 +61,12 @@ def test_every_strategy_records_all_warm_cold_and_shares_models(settings, tiny_c
             "lora-fine_tune-3",
             "lora-short-2",
             "lora-short-3",
+            "lora-replay-2",
+            "lora-replay-3",
+            "lora-proximal-2",
+            "lora-proximal-3",
+            "lora-sampled-2",
+            "lora-sampled-3",
         ]
     )
     assert statuses == {RunStatus.SUCCEEDED}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,10 +34,11 @@ def _no_progress(what: str, done: int, total: int) -> None:
 
 
 def _artifacts(outcome) -> dict[str, dict]:
-    """Stored models: "<family>-<role>-<period>" -> metrics."""
+    """Stored models: "<family>-<role>-<period>" of the spec that first claimed it -> metrics
+    (a key names what shapes the weights, not the role)."""
     with session_scope(outcome.engine) as session:
-        rows = session.execute(select(Artifact.key, Artifact.metrics)).all()
-    return {key.rsplit("-", 1)[0]: metrics for key, metrics in rows}
+        rows = session.execute(select(Artifact.config, Artifact.metrics)).all()
+    return {re.sub("[:@]", "-", config["spec"]): metrics for config, metrics in rows}
 
 
 def test_only_content_reaches_cold_items_in_the_cold_warm_protocol(run_planted, planted_case):

@@ -28,6 +28,7 @@ def test_floors_are_refitted_each_period_and_record_rows(run_planted):
     for name in FLOORS:
         assert cells.loc[(name, 2, "all"), "n"] == 2000
     with session_scope(outcome.engine) as session:
-        keys = sorted(k.rsplit("-", 1)[0] for k in session.scalars(select(Artifact.key)))
+        labels = session.scalars(select(Artifact.config)).all()
+        keys = sorted(c["spec"].replace(":", "-").replace("@", "-") for c in labels)
     # One fresh fit per floor and period: no fine-tuning chain behind them.
     assert keys == sorted(f"{name}-full-{t}" for name in FLOORS for t in (2, 3))

@@ -1,0 +1,73 @@
+"""Settings of the updates beyond the reference's: how a model that continues a previous one is
+validated, and the knobs of replay, proximal fine-tuning and sampled full retraining
+(docs/method.md sections 2.3 and 3). One frozen config, the experiment's `updates` field, stored
+with every run; imports no torch (the dashboard validates forms).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lsat_core.errors import ConfigError
+
+WEIGHTINGS = ("uniform", "recency")
+
+
+@dataclass(frozen=True)
+class UpdateSettings:
+    fine_tune_eval_every: int = 6
+    """Optimizer steps between validations of a LoRA that continues the previous period's
+    (fine-tuning, replay, proximal): the reference's 6 in tune mode (`train.py`, `eval_step`),
+    against 23 for retraining. The patience is the experiment's `fine_tune_patience`."""
+    replay_ratio: float = 1.0
+    """Replay: earlier training samples drawn per sample of the period's own data (1: as many
+    as train_t plus val_{t-1}, the 1:1 default); 0 is plain fine-tuning."""
+    proximal_coefficient: float = 1.0
+    """Proximal fine-tuning: mu of the penalty mu / 2 * ||theta - theta_prev||^2 on the LoRA
+    tensors, theta_prev the previous period's adapter; 0 is plain fine-tuning."""
+    sampled_budget: int | None = None
+    """Sampled full retraining: samples drawn from train_1..train_t plus val_1..val_{t-1}
+    (None: as many as train_t holds, one period's worth, so the cost stays flat in t)."""
+    sampled_weighting: str = "uniform"
+    """uniform: every earlier sample alike; recency: a sample of period p is drawn with weight
+    2^(-(t - p) / sampled_half_life)."""
+    sampled_half_life: float = 3.0
+    """Periods over which the recency weight halves."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.fine_tune_eval_every, bool) or not (
+            isinstance(self.fine_tune_eval_every, int) and self.fine_tune_eval_every >= 1
+        ):
+            raise ConfigError(
+                f"must be a positive integer, got {self.fine_tune_eval_every!r}",
+                where="fine_tune_eval_every",
+            )
+        for name in ("replay_ratio", "proximal_coefficient"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (math.isfinite(value) and value >= 0)
+            ):
+                raise ConfigError(f"must be a finite number >= 0, got {value!r}", where=name)
+        budget = self.sampled_budget
+        if budget is not None and (
+            isinstance(budget, bool) or not isinstance(budget, int) or budget < 8
+        ):
+            raise ConfigError(
+                f"must be None (one period) or an integer >= 8, got {budget!r}",
+                where="sampled_budget",
+            )
+        if self.sampled_weighting not in WEIGHTINGS:
+            raise ConfigError(
+                f"unknown weighting {self.sampled_weighting!r}; choose {' or '.join(WEIGHTINGS)}",
+                where="sampled_weighting",
+            )
+        half_life = self.sampled_half_life
+        if (
+            isinstance(half_life, bool)
+            or not isinstance(half_life, int | float)
+            or not (math.isfinite(half_life) and half_life > 0)
+        ):
+            raise ConfigError(f"must be > 0, got {half_life!r}", where="sampled_half_life")
