@@ -1,7 +1,9 @@
-"""Widgets the pages share: choices kept in the URL, charts with their data as CSV."""
+"""Widgets the pages share: choices kept in the URL, charts with their data as CSV and themselves
+as PNG/SVG, summary tables as LaTeX."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from typing import Literal
 
@@ -55,9 +57,79 @@ def chart_with_csv(
     *,
     width: Literal["stretch", "content"] = "stretch",
 ) -> None:
-    """Draw the chart and offer the very DataFrame it draws as `<name>.csv`."""
+    """Draw the chart and offer the very DataFrame it draws as `<name>.csv`, and the chart as
+    `<name>.png` and `<name>.svg` (for a paper or a slide)."""
     st.altair_chart(chart, width=width)
-    csv_download(data, name)
+    with st.container(horizontal=True):
+        csv_download(data, name)
+        for image in IMAGE_FORMATS:
+            st.download_button(
+                f"Download {image.upper()}",
+                data=lambda image=image: chart_image(chart, image),
+                file_name=f"{name}.{image}",
+                mime=IMAGE_MIMES[image],
+                on_click="ignore",
+                key=f"{image}_{name}",
+                icon=":material/image:",
+            )
+
+
+IMAGE_FORMATS = ("png", "svg")
+IMAGE_MIMES = {"png": "image/png", "svg": "image/svg+xml"}
+PNG_SCALE = 2.0
+"""Pixels per chart unit in a PNG: sharp on a slide and in print."""
+
+
+def chart_image(chart: alt.TopLevelMixin, image: str) -> bytes:
+    """The chart rendered as PNG or SVG by Vega's own renderer (vl-convert, no browser)."""
+    buffer = io.BytesIO()
+    if image == "png":
+        chart.save(buffer, format="png", scale_factor=PNG_SCALE)
+        return buffer.getvalue()
+    text = io.StringIO()
+    chart.save(text, format="svg")
+    return text.getvalue().encode()
+
+
+def latex_table(table: pd.DataFrame, *, caption: str | None = None, digits: int = 4) -> str:
+    """A summary table as a LaTeX tabular (booktabs rules), numbers to `digits` places; names
+    and the caption are escaped (pandas escapes the cells, not the caption)."""
+    return table.to_latex(
+        float_format=f"%.{digits}f",
+        caption=None if caption is None else caption.translate(LATEX_SPECIALS),
+        na_rep="--",
+        escape=True,
+    )
+
+
+LATEX_SPECIALS = str.maketrans(
+    {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+    }
+)
+
+
+def latex_download(
+    table: pd.DataFrame, name: str, *, caption: str | None = None, digits: int = 4
+) -> None:
+    st.download_button(
+        "Download LaTeX",
+        data=lambda: latex_table(table, caption=caption, digits=digits),
+        file_name=f"{name}.tex",
+        mime="application/x-tex",
+        on_click="ignore",
+        key=f"tex_{name}",
+        icon=":material/description:",
+    )
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

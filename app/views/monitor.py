@@ -7,19 +7,20 @@ reruns once and stops polling.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pandas as pd
 import streamlit as st
 
-from app import analysis, auth, charts, service
+from app import analysis, auth, charts, experiment_records, progress_panel, service
+from app.experiment_labels_panel import labels_panel
 from app.experiment_picker import ChosenExperiment, choose_experiment
-from app.widgets import chart_with_csv, csv_download, format_seconds, select_id
+from app.widgets import chart_with_csv, csv_download, format_seconds, latex_download, select_id
 from lsat_core.store.models import RunStatus
 
 # Module-level strings would be drawn on the page (Streamlit's "magic"): notes are comments here.
 # A little longer than service.LIVE_TTL_S, so that each refresh reads fresh rows.
 LIVE_REFRESH_S = 3.0
-# Tasks shown as bars; the rest are counted (a 200-run experiment must stay readable).
-MAX_PROGRESS_BARS = 12
 # The experiment whose cancellation waits for a confirmation, and the outcome of the last one.
 CONFIRM_CANCEL_KEY = "monitor_confirm_cancel"
 CANCELLED_KEY = "monitor_cancelled"
@@ -138,25 +139,14 @@ def _durations(runs: pd.DataFrame) -> pd.Series:
     return (finished - started).dt.total_seconds()
 
 
-def _progress_section(progress: pd.DataFrame) -> None:
-    ongoing = progress[progress["total"].isna() | (progress["step"] < progress["total"])]
-    if ongoing.empty:
-        st.caption("No task is reporting progress.")
-        return
-    for task in ongoing.head(MAX_PROGRESS_BARS).itertuples():
-        total = None if pd.isna(task.total) else int(task.total)
-        fraction = min(task.step / total, 1.0) if total else 0.0
-        text = (
-            f"{task.task_key} · {task.step:,}/{total:,}"
-            if total
-            else f"{task.task_key} · {task.step:,}"
-        )
-        if task.message:
-            text += f" · {task.message}"
-        text += f" · ETA {format_seconds(task.eta_seconds)}"
-        st.progress(fraction, text=text)
-    if len(ongoing) > MAX_PROGRESS_BARS:
-        st.caption(f"and {len(ongoing) - MAX_PROGRESS_BARS} more tasks in progress")
+def _progress_section(experiment_id: int) -> None:
+    """The experiment's own progress from its work plan, then each running task's."""
+    progress = service.progress(experiment_id)
+    plan = experiment_records.plan_progress(experiment_id)
+    now = datetime.now(UTC)
+    if plan is not None:
+        progress_panel.plan_summary(plan, progress, now)
+    progress_panel.task_bars(plan, progress, now)
 
 
 def _results_section(results: pd.DataFrame, experiment: ChosenExperiment) -> None:
@@ -181,6 +171,7 @@ def _results_section(results: pd.DataFrame, experiment: ChosenExperiment) -> Non
         },
     )
     csv_download(table.reset_index(), f"experiment_{experiment.id}_auc_table")
+    latex_download(table, f"experiment_{experiment.id}_auc_table", caption=experiment.name)
 
 
 def _events_section(experiment_id: int, runs: pd.DataFrame) -> None:
@@ -218,7 +209,9 @@ with st.container():
     cancelled_now = st.session_state.pop(CANCELLED_KEY, None)
     if cancelled_now is not None:
         st.success(cancelled_now)
-    if live and auth.may_change(service.settings()):
+    may_change = auth.may_change(service.settings())
+    labels_panel(chosen, experiment_records.catalog(), may_change=may_change)
+    if live and may_change:
         _cancel_control(chosen.id)
     elif live:
         st.caption(f"Read-only here: `lsat cancel {chosen.id}` on the server cancels it.")
@@ -236,9 +229,13 @@ def live_panel() -> None:
     runs = service.experiment_runs(chosen.id)
     results = analysis.with_run_labels(service.experiment_results(chosen.id))
     st.subheader("Runs")
-    _runs_section(runs, results, analysis.planned_updates(chosen.protocol, chosen.num_periods))
+    # The updates its config plans (its update periods), else every step of the protocol.
+    planned = experiment_records.planned_updates(chosen.id) or analysis.planned_updates(
+        chosen.protocol, chosen.num_periods
+    )
+    _runs_section(runs, results, planned)
     st.subheader("Progress")
-    _progress_section(service.progress(chosen.id))
+    _progress_section(chosen.id)
     st.subheader("AUC per period")
     _results_section(results, chosen)
     st.subheader("Events")
