@@ -46,7 +46,7 @@ class PlantedComparison:
     """"strategy/seed" -> run id, e.g. "strong/1"."""
 
 
-def _record(session: Session, run_id: int, t: int, signal: float, offset: int) -> None:
+def record_scoring(session: Session, run_id: int, t: int, signal: float, offset: int) -> None:
     e = t + 1
     rng = np.random.default_rng(e)
     labels = rng.integers(0, 2, SAMPLES)
@@ -124,7 +124,7 @@ def plant_comparison(url: str) -> PlantedComparison:
                     )
                     run_ids[f"{strategy}/{seed}"] = run.id
                     for t in range(1, PERIODS):
-                        _record(session, run.id, t, signal, offset)
+                        record_scoring(session, run.id, t, signal, offset)
     finally:
         engine.dispose()
     return PlantedComparison(url, *experiment_ids, run_ids)
