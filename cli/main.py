@@ -13,6 +13,7 @@ from cli.data_commands import data_app
 from cli.db_commands import db_app
 from cli.experiment_admin_commands import register as register_experiment_admin_commands
 from cli.report_command import report
+from cli.resume_command import resume
 from cli.run_command import run
 from cli.strategies_command import strategies
 from cli.worker_commands import register as register_worker_commands
@@ -28,6 +29,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(db_app, name="db")
 app.command("run")(run)
 app.command("report")(report)
+app.command("resume")(resume)
 app.command("strategies")(strategies)
 register_worker_commands(app)
 register_experiment_admin_commands(app)

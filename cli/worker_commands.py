@@ -27,7 +27,7 @@ from cli.supervisor import run_together
 from lsat_core.errors import ConfigError, InputError, LsatError
 from lsat_core.runner.options import DEFAULT_STRATEGIES, build_config
 from lsat_core.settings import Settings, redact_url
-from worker.config import DEFAULT_REDELIVERY_SECONDS
+from worker.config import DEFAULT_REDELIVERY_SECONDS, DEFAULT_RESUME_AFTER_SECONDS
 from worker.names import CPU_QUEUE, GPU_QUEUE, QUEUES
 
 QueuesOption = Annotated[
@@ -75,6 +75,7 @@ def worker_argv(
     name: str = "worker@%h",
     loglevel: str = "INFO",
     redelivery_after: int | None = None,
+    resume_after: int | None = None,
 ) -> list[str]:
     """The command line of one worker process (used by `lsat worker`, `lsat up` and tests)."""
     if GPU_QUEUE in queues and concurrency != 1:
@@ -88,6 +89,8 @@ def worker_argv(
     argv += ["--hostname", name, "--loglevel", loglevel]
     if redelivery_after is not None:
         argv += ["--redelivery-after", str(redelivery_after)]
+    if resume_after is not None:
+        argv += ["--resume-after", str(resume_after)]
     return argv
 
 
@@ -100,6 +103,14 @@ def worker(
         int,
         typer.Option(min=1, help="Redis: seconds before a dead worker's task is delivered again."),
     ] = DEFAULT_REDELIVERY_SECONDS,
+    resume_after: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Resume an experiment whose queued work vanished (a broker restarted without "
+            "its data) after this many seconds with nothing working on it; 0: never.",
+        ),
+    ] = DEFAULT_RESUME_AFTER_SECONDS,
 ) -> None:
     """Run one Celery worker on the broker and store of the settings (until stopped)."""
     argv = worker_argv(
@@ -108,6 +119,7 @@ def worker(
         name=name,
         loglevel=loglevel,
         redelivery_after=redelivery_after,
+        resume_after=resume_after,
     )
     os.execv(argv[0], argv)
 

@@ -35,6 +35,13 @@ long (kombu's `visibility_timeout`). It must exceed the longest task, or a task 
 delivered a second time; 6 hours matches the workbench's stale-claim period (STALE_CLAIM)."""
 
 
+DEFAULT_RESUME_AFTER_SECONDS = 300
+"""A worker resumes an experiment with work left that nothing worked on for this long and of
+which no task is queued or running (worker.resume); `lsat worker --resume-after`, 0: never."""
+RESUME_AFTER_SETTING = "lsat_resume_after"
+"""Where the worker's app keeps `--resume-after` (seconds) in its configuration."""
+
+
 UNACKED_MUTEX_SECONDS = 30
 """Redis: how long the sweep for abandoned messages may hold its lock (kombu's default: 300)."""
 

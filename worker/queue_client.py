@@ -59,12 +59,7 @@ def submit_experiment(
                 task_key=launch_task_id(experiment_id),
             )
         try:
-            (app or client_app(settings)).send_task(
-                LAUNCH_EXPERIMENT,
-                args=(experiment_id,),
-                task_id=launch_task_id(experiment_id),
-                queue=CPU_QUEUE,
-            )
+            queue_launch(app or client_app(settings), experiment_id)
         except Exception as exc:
             if not is_transient(exc):
                 raise
@@ -75,6 +70,17 @@ def submit_experiment(
     finally:
         engine.dispose()
     return experiment_id
+
+
+def queue_launch(app: Celery, experiment_id: int) -> None:
+    """Send the launch of a stored experiment: a new one, or one resumed (`worker.resume`);
+    the launch is idempotent, so a second one redoes nothing already done."""
+    app.send_task(
+        LAUNCH_EXPERIMENT,
+        args=(experiment_id,),
+        task_id=launch_task_id(experiment_id),
+        queue=CPU_QUEUE,
+    )
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ __all__ = ["reference_results", "tiny_config"]
 REDELIVERY_SECONDS = 45
 """Longer than the worker tests' 20 s: a tiny training took 23 s on the busy 2-core machine, and
 a task running past it is delivered a second time, which would hide what the faults cause."""
+RESUME_AFTER_SECONDS = 10
+"""The workers resume an experiment whose queued work vanished after this long with nothing
+working on it (worker.resume); short, so the broker-loss test ends within its timeout."""
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +52,9 @@ def faulty(ml1m_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         engine = make_engine(settings.database_url)
         workers = Workers(worker_env(settings), root)
         for name in ("w1", "w2"):
-            workers.start(name, redelivery_after=REDELIVERY_SECONDS)
+            workers.start(
+                name, redelivery_after=REDELIVERY_SECONDS, resume_after=RESUME_AFTER_SECONDS
+            )
         workers.wait_ready("w1", "w2")
         yield FaultyCluster(settings, engine, workers, broker, database)
         engine.dispose()

@@ -10,6 +10,7 @@ tests/worker/test_workers.py::test_a_worker_killed_mid_training_is_replaced_with
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -27,7 +28,7 @@ from live_workers import (
     wait_for_experiment,
     wait_until,
 )
-from private_services import FaultyCluster
+from private_services import FaultyCluster, PrivateRedis
 from sqlalchemy import Engine, func, select
 
 from lsat_core.engine.experiment_config import ExperimentConfig
@@ -42,6 +43,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.faults, pytest.mark.timeout(400)]
 
 DOWN_SECONDS = 3.0
 """How long a crashed service stays down: long enough for the workers' writes to fail."""
+REDIS_AOF_DIR = "appendonlydir"
+"""Where Redis 7 keeps its append-only file (`appenddirname`), under its `--dir`."""
 
 
 LSAT_MODELS = ("lora:full@2", "lora:full@3", "lora:short@2", "lora:short@3")
@@ -174,6 +177,38 @@ def test_broker_crash_mid_training(
 
     assert_ends_as_reference(faulty, experiment_id, reference_results, strategies, monkeypatch)
     assert_trained_once(faulty, after_id, [experiment_id], LSAT_MODELS)
+
+
+def restart_without_data(broker: PrivateRedis) -> None:
+    """SIGKILL Redis and start it again with its append-only file gone: every queued and
+    unacknowledged task is lost, as on a host whose Redis keeps no data."""
+    broker.crash()
+    shutil.rmtree(broker.directory / REDIS_AOF_DIR)
+    broker.start()
+
+
+def test_broker_restarted_without_its_data_mid_training(
+    faulty: FaultyCluster,
+    tiny_config: Callable[..., ExperimentConfig],
+    reference_results: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Redis loses every task while models train (issue 12, item 8): the workers find the
+    experiment running with work left and none of its tasks anywhere, and resume it from the
+    store; it ends as an undisturbed run, every model trained once."""
+    strategies = ("full_retrain", "lsat_en")
+    after_id = last_artifact_id(faulty.engine)
+    config = tiny_config(seed=15, strategies=strategies)
+    experiment_id = submit_experiment(faulty.settings, config.to_dict(), "broker data lost")
+    wait_for_training(faulty.engine)
+    restart_without_data(faulty.broker)
+
+    assert_ends_as_reference(faulty, experiment_id, reference_results, strategies, monkeypatch)
+    assert_trained_once(faulty, after_id, [experiment_id], LSAT_MODELS)
+    resumed = [
+        e for e in task_events(faulty.engine, experiment_id) if e.message.startswith("resumed:")
+    ]
+    assert len(resumed) >= 1
 
 
 def test_database_crash_mid_training(
