@@ -6,6 +6,7 @@ The caller owns the transaction: data-access functions in this package flush but
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -15,10 +16,12 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lsat_core.errors import ConfigError
+
+logger = logging.getLogger(__name__)
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -72,6 +75,19 @@ def _failed_ping_is_a_disconnect(context: ExceptionContext) -> None:
     """
     if context.is_pre_ping:
         context.is_disconnect = True
+        logger.warning(
+            "store: a pooled connection failed its pre-ping, replaced: %s", _error(context)
+        )
+    elif context.is_disconnect or isinstance(context.sqlalchemy_exception, ProgrammingError):
+        # Logged with the statement, so that a recurrence of issue 15's ProgrammingError in a
+        # worker's log (tests/faults, bench/soak_faults.py) names what was run.
+        kind = "disconnect" if context.is_disconnect else "programming error"
+        logger.warning("store: %s on %r: %s", kind, context.statement, _error(context))
+
+
+def _error(context: ExceptionContext) -> str:
+    exc = context.original_exception
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
 def _make_sqlite_engine(url: URL, enforce_foreign_keys: bool) -> Engine:
