@@ -107,18 +107,22 @@ def single_model_llm_strategies() -> tuple[str, ...]:
 
 
 @st.cache_data(ttl=service.LIST_TTL_S, show_spinner=False)
-def measured_local_rates() -> work_estimate.Rates | None:
-    """The rates this kind of device (this machine's: a GPU, else the CPU) measured on work in
-    the store, as the launch estimate's rates; None until it has scored and trained a LoRA."""
+def measured_local_rates(backbone: str) -> work_estimate.Rates | None:
+    """The rates `backbone` (its name or path) measured on this kind of device (this machine's:
+    a GPU, else the CPU) in the store's work, as the launch estimate's rates; None until it has
+    scored and trained a LoRA there."""
     device = "cuda" if work_estimate.local_rates() == work_estimate.GPU_RATES else "cpu"
     with read_scope(service.engine()) as session:
         rates = measured_rates(
-            session, device=device, single_model_llm_strategies=single_model_llm_strategies()
+            session,
+            backbone=backbone,
+            device=device,
+            single_model_llm_strategies=single_model_llm_strategies(),
         )
     if rates is None:
         return None
     return work_estimate.Rates(
-        f"this machine ({device}, measured)",
+        f"this machine ({device}, measured with {backbone})",
         rates.prompts_per_second,
         rates.samples_trained_per_second,
         f"measured here: {rates.scorings} test scorings and {rates.trainings} LoRA trainings "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import launch_form, service, work_estimate
+from app import experiment_records, launch_form, service, work_estimate
 from app.launch_form import Knobs, LaunchForm
 from app.widgets import format_seconds
 from lsat_core.configs import config_to_dict
@@ -122,7 +122,11 @@ def _samples(count: int) -> str:
 def _estimate(config: ExperimentConfig) -> None:
     sizes = service.stream_sizes(config.dataset, config_to_dict(config.stream))
     work = work_estimate.estimate_work(config, sizes)
-    rates = work_estimate.local_rates()
+    # Rates this machine measured with this backbone when the store has them, else the defaults.
+    rates = (
+        experiment_records.measured_local_rates(config.backbone.name_or_path)
+        or work_estimate.local_rates()
+    )
     columns = st.columns(5)
     columns[0].metric("LoRA adapters to train", work.llm_models)
     columns[1].metric("Classic models to train", work.classic_models)

@@ -8,7 +8,8 @@ Two rates, the two the launch form's time estimate is made of (`app/work_estimat
   `seconds`), the validations during training included, so an estimate that also counts those
   validations' prompts stays an upper bound.
 
-Only work done on the same kind of device as now ("cpu", or "cuda" for any GPU) is read, and only
+Only work of the same backbone on the same kind of device as now ("cpu", or "cuda" for any GPU)
+is read, and only
 the newest (`NEWEST_SCORINGS`, `NEWEST_TRAININGS`), so the rates follow this machine's present
 speed rather than a store's whole history.
 """
@@ -49,13 +50,14 @@ def device_kind(device: str | None) -> str | None:
 
 
 def _scoring_rate(
-    session: Session, strategies: Collection[str], device: str
+    session: Session, strategies: Collection[str], backbone: str, device: str
 ) -> tuple[float, int] | None:
     statement = (
         select(PeriodResult.n, PeriodResult.eval_seconds, PeriodResult.device)
         .join(Run, Run.id == PeriodResult.run_id)
         .where(
             Run.strategy.in_(list(strategies)),
+            Run.backbone == backbone,
             PeriodResult.role == "model",
             PeriodResult.segment == Segment.ALL,
             PeriodResult.eval_seconds >= MIN_SECONDS,
@@ -70,17 +72,21 @@ def _scoring_rate(
     return sum(n for n, _ in rows) / sum(s for _, s in rows), len(rows)
 
 
-def _training_rate(session: Session, kind: str, device: str) -> tuple[float, int] | None:
+def _training_rate(
+    session: Session, kind: str, backbone: str, device: str
+) -> tuple[float, int] | None:
     statement = (
-        select(Artifact.metrics)
+        select(Artifact.config, Artifact.metrics)
         .where(Artifact.kind == kind, Artifact.status == ArtifactStatus.READY)
         .order_by(Artifact.id.desc())
         .limit(NEWEST_TRAININGS * 4)
     )
     rows = []
-    for metrics in session.scalars(statement):
+    for config, metrics in session.execute(statement):
         metrics = metrics or {}
         samples, seconds = metrics.get("samples_trained"), metrics.get("seconds")
+        if (config or {}).get("backbone") != backbone:
+            continue
         if device_kind(metrics.get("device")) != device or not samples or not seconds:
             continue
         if seconds >= MIN_SECONDS:
@@ -94,15 +100,16 @@ def _training_rate(session: Session, kind: str, device: str) -> tuple[float, int
 def measured_rates(
     session: Session,
     *,
+    backbone: str,
     device: str,
     single_model_llm_strategies: Collection[str],
     lora_kind: str = "lora",
 ) -> MeasuredRates | None:
-    """The rates measured on `device` ("cpu" or "cuda"), or None until the store holds both a
-    test scoring of one of `single_model_llm_strategies` and a trained LoRA of `lora_kind` made
-    there."""
-    scoring = _scoring_rate(session, single_model_llm_strategies, device)
-    training = _training_rate(session, lora_kind, device)
+    """The rates of `backbone` (its name or path, as runs store it) measured on `device` ("cpu"
+    or "cuda"), or None until the store holds both a test scoring of one of
+    `single_model_llm_strategies` and a trained LoRA of `lora_kind` made there with it."""
+    scoring = _scoring_rate(session, single_model_llm_strategies, backbone, device)
+    training = _training_rate(session, lora_kind, backbone, device)
     if scoring is None or training is None:
         return None
     return MeasuredRates(device, scoring[0], training[0], scoring[1], training[1])

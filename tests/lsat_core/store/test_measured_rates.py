@@ -10,15 +10,17 @@ from lsat_core.store.results import record_period_result
 from lsat_core.store.runs import create_experiment, get_or_create_run
 
 
-def _scored(session, strategy: str, n: int, seconds: float, device: str) -> None:
+def _scored(
+    session, strategy: str, n: int, seconds: float, device: str, backbone: str = "b"
+) -> None:
     experiment_id = create_experiment(session, name="e", protocol="p", config={}).id
     run_id = get_or_create_run(
         session,
-        key=f"{strategy}-{n}-{device}",
+        key=f"{strategy}-{n}-{device}-{backbone}",
         experiment_id=experiment_id,
         name=strategy,
         strategy=strategy,
-        backbone="b",
+        backbone=backbone,
         protocol="p",
         config={},
         seed=0,
@@ -36,8 +38,10 @@ def _scored(session, strategy: str, n: int, seconds: float, device: str) -> None
     )
 
 
-def _trained(session, key: str, samples: int, seconds: float, device: str, kind="lora") -> None:
-    claim_artifact(session, key, "owner", kind=kind, config={})
+def _trained(
+    session, key: str, samples: int, seconds: float, device: str, kind="lora", backbone="b"
+) -> None:
+    claim_artifact(session, key, "owner", kind=kind, config={"backbone": backbone})
     metrics = {"samples_trained": samples, "seconds": seconds, "device": device}
     complete_artifact(session, key, "owner", path="p", sha256="s", metrics=metrics)
 
@@ -54,9 +58,14 @@ def test_rates_from_the_stores_scorings_and_trainings_on_this_kind_of_device(
         _trained(session, "b", 32, 90.0, "cpu")
         _trained(session, "c", 320, 1.0, "cuda:0 NVIDIA H200")
         _trained(session, "d", 3200, 10.0, "cpu", kind="mf")  # a classic model
+        _scored(session, "short_term", 4800, 2.0, "cpu", backbone="tiny")  # another backbone
+        _trained(session, "e", 3200, 1.0, "cpu", backbone="tiny")
     with session_scope(engine) as session:
         rates = measured_rates(
-            session, device="cpu", single_model_llm_strategies=("short_term", "fine_tune")
+            session,
+            backbone="b",
+            device="cpu",
+            single_model_llm_strategies=("short_term", "fine_tune"),
         )
     assert rates is not None
     assert rates.prompts_per_second == pytest.approx(96 / 96)
@@ -68,15 +77,21 @@ def test_no_rates_until_both_were_measured(engine: Engine) -> None:
     with session_scope(engine) as session:
         _scored(session, "short_term", 48, 40.0, "cpu")
         assert (
-            measured_rates(session, device="cpu", single_model_llm_strategies=("short_term",))
+            measured_rates(
+                session, backbone="b", device="cpu", single_model_llm_strategies=("short_term",)
+            )
             is None
         )
         _trained(session, "a", 32, 70.0, "cpu")
         assert (
-            measured_rates(session, device="cuda", single_model_llm_strategies=("short_term",))
+            measured_rates(
+                session, backbone="b", device="cuda", single_model_llm_strategies=("short_term",)
+            )
             is None
         )
-        assert measured_rates(session, device="cpu", single_model_llm_strategies=("short_term",))
+        assert measured_rates(
+            session, backbone="b", device="cpu", single_model_llm_strategies=("short_term",)
+        )
 
 
 def test_device_kinds() -> None:
