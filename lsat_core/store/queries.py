@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, or_, select
@@ -206,7 +207,19 @@ def comparison(session: Session, experiment_ids: Sequence[int]) -> Comparison:
 
 
 SEED_FIELDS = ("seed", "seeds")
-"""Config fields that tell the seeds of one variant apart (docs/method.md section 9)."""
+"""Config fields, at any depth (the run's seed, the LoRA's and classic models' training seeds),
+that tell the seeds of one variant apart (docs/method.md section 9)."""
+SAMPLE_CONFIGS = ("budget",)
+"""Nested configs whose seed draws the samples: runs that differ there are tested on other
+samples, so they are other variants."""
+
+
+def _without_seeds(config: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v if k in SAMPLE_CONFIGS or not isinstance(v, dict) else _without_seeds(v)
+        for k, v in config.items()
+        if k not in SEED_FIELDS
+    }
 
 
 def variant_labels(runs: Sequence[Run], experiment_of: dict[int, Experiment]) -> dict[int, str]:
@@ -214,11 +227,7 @@ def variant_labels(runs: Sequence[Run], experiment_of: dict[int, Experiment]) ->
     variant, named by its strategy, or, where a strategy has several variants (other backbones
     or budgets), by the strategy and the experiment of its first run."""
     keys = {
-        run.id: json.dumps(
-            {k: v for k, v in (run.config or {}).items() if k not in SEED_FIELDS},
-            sort_keys=True,
-            default=str,
-        )
+        run.id: json.dumps(_without_seeds(run.config or {}), sort_keys=True, default=str)
         + run.strategy
         for run in runs
     }

@@ -86,7 +86,7 @@ def test_runs_that_differ_in_more_than_the_seed_are_separate_variants(
             strategy="strong",
             backbone="b",
             protocol="next-period",
-            config=strong.config | {"budget": 2},
+            config=strong.config | {"budget": {"test_per_period": 200, "seed": 0}},
             seed=0,
             stream_id=strong.stream_id,
         )

@@ -83,6 +83,19 @@ def record_scoring(session: Session, run_id: int, t: int, signal: float, offset:
     record_predictions(session, run_id=run_id, train_period=t, eval_period=e, frame=frame)
 
 
+def run_config(strategy: str, seed: int) -> dict:
+    """A run's config as an experiment of several seeds stores it: the seed of the run and of
+    its models' training differ between seeds, the sample budget's seed does not."""
+    return {
+        "strategies": [strategy],
+        "seed": seed,
+        "seeds": [seed],
+        "lora": {"r": 8, "seed": seed},
+        "classic": {"epochs": 20, "seed": seed},
+        "budget": {"test_per_period": SAMPLES, "seed": 0},
+    }
+
+
 def plant_comparison(url: str) -> PlantedComparison:
     upgrade(url)
     engine = make_engine(url)
@@ -118,7 +131,7 @@ def plant_comparison(url: str) -> PlantedComparison:
                         strategy=strategy,
                         backbone="b",
                         protocol="next-period",
-                        config={"strategy": strategy, "seed": seed},
+                        config=run_config(strategy, seed),
                         seed=seed,
                         stream_id=stream.id,
                     )
