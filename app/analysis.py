@@ -213,11 +213,17 @@ def segment_means(segments: pd.DataFrame) -> pd.DataFrame:
 
 
 def auc_table(results: pd.DataFrame, axis: PeriodAxis) -> pd.DataFrame:
-    """The served model's AUC on all items: one row per period, one column per run."""
+    """The served model's AUC on all items: one row per period, one column per run, and beside
+    it "<run> uAUC" where the run recorded one (results before store revision 0002 did not)."""
     rows = model_rows(results)
-    return rows.pivot_table(
-        index=axis.column, columns="label", values="auc", aggfunc="first"
-    ).rename_axis(columns=None)
+    aucs = rows.pivot_table(index=axis.column, columns="label", values="auc", aggfunc="first")
+    uaucs = rows.pivot_table(index=axis.column, columns="label", values="uauc", aggfunc="first")
+    columns = {}
+    for label in aucs.columns:
+        columns[label] = aucs[label]
+        if label in uaucs and uaucs[label].notna().any():
+            columns[f"{label} uAUC"] = uaucs[label]
+    return pd.DataFrame(columns, index=aucs.index)
 
 
 def with_seed_labels(results: pd.DataFrame) -> pd.DataFrame:

@@ -78,3 +78,24 @@ def test_the_cold_warm_table_has_the_uauc_and_its_users_beside_each_auc() -> Non
     columns = list(analysis.segment_table(rows).columns)
     assert columns.index("uauc_all") == columns.index("auc_all") + 1
     assert row.n_all == pytest.approx(100)
+
+
+def test_the_auc_table_has_each_runs_uauc_beside_its_auc_where_recorded() -> None:
+    rows = pd.DataFrame(
+        [
+            {
+                "run_id": r,
+                "label": label,
+                "role": "model",
+                "segment": "all",
+                "eval_period": e,
+                "auc": 0.7 + e / 100,
+                "uauc": uauc,
+            }
+            for r, label, uauc in ((1, "mf", 0.61), (2, "old", None))
+            for e in (2, 3)
+        ]
+    )
+    table = analysis.auc_table(rows, analysis.period_axis("next-period"))
+    assert list(table.columns) == ["mf", "mf uAUC", "old"]  # "old" kept no uAUC
+    assert table.loc[3, "mf"] == pytest.approx(0.73) and table.loc[2, "mf uAUC"] == 0.61
