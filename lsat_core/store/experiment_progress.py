@@ -135,7 +135,7 @@ def _task_states(events: Iterable[Event]) -> list[TaskState]:
     ]
 
 
-def _task_events() -> Select[tuple[Event]]:
+def _task_events() -> Select[Event]:
     return select(Event).where(
         Event.task_key.is_not(None), Event.kind.in_([EventKind.INFO, EventKind.ERROR])
     )
