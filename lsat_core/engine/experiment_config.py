@@ -15,10 +15,15 @@ from lsat_core.baselines.config import ClassicTrainConfig
 from lsat_core.configs import config_from_dict, config_hash, config_to_dict
 from lsat_core.data.datasets import DATASETS, dataset_spec
 from lsat_core.data.stream_config import StreamConfig
-from lsat_core.engine.merge_refresh_config import MergeRefreshConfig
 from lsat_core.engine.update_settings import UpdateSettings
 from lsat_core.errors import ConfigError
-from lsat_core.evaluation.protocols import NEXT_PERIOD, PROTOCOLS, plan_steps
+from lsat_core.data.held_out_items import check_held_out_share
+from lsat_core.evaluation.protocols import (
+    DEFAULT_HELD_OUT_SHARE,
+    NEXT_PERIOD,
+    PROTOCOLS,
+    plan_steps,
+)
 from lsat_core.llm.configs import BackboneConfig, LoraTrainConfig
 
 TA_READINGS = ("ab", "product")
@@ -64,7 +69,10 @@ class ExperimentConfig:
     stream: StreamConfig | None = None
     """How the stream is cut; None: the dataset's reference settings (filled in on construction)."""
     protocol: str = NEXT_PERIOD
-    """next-period, fixed-target or cold-warm (docs/method.md section 4)."""
+    """next-period, fixed-target, cold-warm or held-out-items (docs/method.md section 4)."""
+    held_out_share: float = DEFAULT_HELD_OUT_SHARE
+    """held-out-items: the share of items withheld as targets from every model's training and
+    validation data, drawn with the budget's seed; the other protocols ignore it."""
     update_periods: tuple[int, ...] | None = None
     """Evaluate only the models of these update periods t (None: every t of the protocol)."""
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
@@ -79,9 +87,6 @@ class ExperimentConfig:
     ta_reading: Literal["ab", "product"] = "ab"
     """LSAT-TA merge: "ab" averages lora_A and lora_B separately (the reference, reported);
     "product" averages the products B*A."""
-    merge_refresh: MergeRefreshConfig = field(default_factory=MergeRefreshConfig)
-    """PEFT merges of lsat_ta_ties/_dare/_svd and the long-term refreshes of lsat_en_drift and
-    lsat_en_every_k (`lsat_core.engine.merge_refresh_config`)."""
     classic: ClassicTrainConfig = field(default_factory=ClassicTrainConfig)
     """Training settings of the classic baselines (docs/method.md section 5)."""
     classic_whole_periods: bool = True
@@ -128,6 +133,7 @@ class ExperimentConfig:
                 where="long_term_period",
             )
         plan_steps(self.protocol, self.num_periods, self.update_periods)  # validates the periods
+        check_held_out_share(self.held_out_share)
         if self.long_term_refresh is not None and self.long_term_refresh < 1:
             raise ConfigError("must be >= 1 or None", where="long_term_refresh")
         if self.in_context_recent_positives < 0:
@@ -161,7 +167,6 @@ class ExperimentConfig:
         nested = {
             "stream": StreamConfig,
             "backbone": BackboneConfig,
-            "merge_refresh": MergeRefreshConfig,
             "lora": LoraTrainConfig,
             "budget": SampleBudget,
             "classic": ClassicTrainConfig,

@@ -10,18 +10,28 @@ protocols; the period loop asks the strategy for its model at t and scores the e
   all items and on the items already seen as targets in the first half (D_1..D_10 for T = 20).
 - cold-warm (Figure 3): one model trained on D_1..D_15 (three quarters of the stream), tested on
   each of D_16..D_20 with AUC split into warm and cold items.
+- held-out-items (ours, for Figure 3's claim): the cold-warm steps, with a seeded share of the
+  items withheld as targets from every model's training and validation data
+  (`lsat_core.data.held_out_items`), so the cold segment is large enough to read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lsat_core.data.held_out_items import withhold_items
+from lsat_core.data.stream import Stream
 from lsat_core.errors import ConfigError
 
 NEXT_PERIOD = "next-period"
 FIXED_TARGET = "fixed-target"
 COLD_WARM = "cold-warm"
-PROTOCOLS = (NEXT_PERIOD, FIXED_TARGET, COLD_WARM)
+HELD_OUT_ITEMS = "held-out-items"
+PROTOCOLS = (NEXT_PERIOD, FIXED_TARGET, COLD_WARM, HELD_OUT_ITEMS)
+SINGLE_STEP_PROTOCOLS = (COLD_WARM, HELD_OUT_ITEMS)
+"""One model (trained on the first three quarters) tested on every later period."""
+DEFAULT_HELD_OUT_SHARE = 0.2
+"""Share of the items the held-out-items protocol withholds (bench/bench_heldout_items.py's)."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ def plan_steps(
         steps = [EvalStep(t, (t + 1,)) for t in range(1, T)]
     elif protocol == FIXED_TARGET:
         steps = [EvalStep(t, (T,)) for t in range(1, T)]
-    else:
+    else:  # cold-warm and held-out-items
         split = cold_warm_split(T)
         steps = [EvalStep(split, tuple(range(split + 1, T + 1)))]
     if update_periods is None:
@@ -92,3 +102,13 @@ def summary_eval_periods(protocol: str, num_periods: int) -> tuple[int, ...]:
     if protocol == FIXED_TARGET:
         return (num_periods,)
     return tuple(range(cold_warm_split(num_periods) + 1, num_periods + 1))
+
+
+def training_stream(protocol: str, stream: Stream, held_out_share: float, seed: int) -> Stream:
+    """The stream an experiment's models are trained and tested on: under held-out-items,
+    `stream` with `held_out_share` of its target items withheld from every train and val part
+    (drawn with `seed`); under the other protocols, `stream` itself."""
+    _check(protocol, stream.num_periods)
+    if protocol != HELD_OUT_ITEMS:
+        return stream
+    return withhold_items(stream, held_out_share, seed)

@@ -16,12 +16,15 @@ from lsat_core.engine.families import ModelFamily
 from lsat_core.engine.lora_family import LoraFamily
 from lsat_core.engine.model_specs import LORA
 from lsat_core.engine.workbench import Workbench
+from lsat_core.evaluation.protocols import training_stream
 from lsat_core.settings import Settings
 from lsat_core.strategies.registry import get_strategy
 
 
 def experiment_stream(config: ExperimentConfig, settings: Settings) -> Stream:
-    return load_stream(config.dataset, settings.cache_dir, config=config.stream)
+    """The dataset's stream as the protocol trains on it (held-out-items withholds items)."""
+    stream = load_stream(config.dataset, settings.cache_dir, config=config.stream)
+    return training_stream(config.protocol, stream, config.held_out_share, config.budget.seed)
 
 
 def build_families(
