@@ -81,7 +81,7 @@ def _options(catalog: pd.DataFrame, column: str) -> list[str]:
 
 
 def _filter_widgets(catalog: pd.DataFrame) -> CatalogFilter:
-    with st.popover("Filter experiments", icon=":material/filter_list:"):
+    with st.popover("Filter", icon=":material/filter_list:"):
         text = st.text_input("Search name, note or tag", key="picker_text")
         statuses = st.multiselect("Status", STATUSES, key="picker_statuses")
         strategies = st.multiselect(

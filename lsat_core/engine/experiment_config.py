@@ -15,6 +15,7 @@ from lsat_core.baselines.config import ClassicTrainConfig
 from lsat_core.configs import config_from_dict, config_hash, config_to_dict
 from lsat_core.data.datasets import DATASETS, dataset_spec
 from lsat_core.data.stream_config import StreamConfig
+from lsat_core.engine.merge_refresh_config import MergeRefreshConfig
 from lsat_core.engine.update_settings import UpdateSettings
 from lsat_core.errors import ConfigError
 from lsat_core.data.held_out_items import check_held_out_share
@@ -87,6 +88,9 @@ class ExperimentConfig:
     ta_reading: Literal["ab", "product"] = "ab"
     """LSAT-TA merge: "ab" averages lora_A and lora_B separately (the reference, reported);
     "product" averages the products B*A."""
+    merge_refresh: MergeRefreshConfig = field(default_factory=MergeRefreshConfig)
+    """PEFT merges of lsat_ta_ties/_dare/_svd and the long-term refreshes of lsat_en_drift and
+    lsat_en_every_k (`lsat_core.engine.merge_refresh_config`)."""
     classic: ClassicTrainConfig = field(default_factory=ClassicTrainConfig)
     """Training settings of the classic baselines (docs/method.md section 5)."""
     classic_whole_periods: bool = True
@@ -167,6 +171,7 @@ class ExperimentConfig:
         nested = {
             "stream": StreamConfig,
             "backbone": BackboneConfig,
+            "merge_refresh": MergeRefreshConfig,
             "lora": LoraTrainConfig,
             "budget": SampleBudget,
             "classic": ClassicTrainConfig,

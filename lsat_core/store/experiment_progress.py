@@ -28,6 +28,9 @@ from lsat_core.store.models import Event, EventKind
 QUEUED = "queued on "
 STARTED = "started "
 ENDED = ("finished ", "skipped ")
+REUSED = ": already trained"
+"""How a training task ends that found its model trained (another run's task made it): done, but
+its duration measures no training."""
 TRAIN = "train"
 EVALUATE = "evaluate"
 HISTORY_TASKS = 200
@@ -46,6 +49,8 @@ class TaskState:
     started_at: datetime | None
     ended_at: datetime | None
     failed: bool
+    reused: bool = False
+    """It found its model already trained."""
 
     @property
     def group(self) -> str:
@@ -55,7 +60,8 @@ class TaskState:
 
     @property
     def seconds(self) -> float | None:
-        if self.started_at is None or self.ended_at is None:
+        """How long it took, when it did its work (not when it found the work done)."""
+        if self.started_at is None or self.ended_at is None or self.reused:
             return None
         return (self.ended_at - self.started_at).total_seconds()
 
@@ -116,6 +122,7 @@ def _task_states(events: Iterable[Event]) -> list[TaskState]:
     started: dict[str, datetime] = {}
     ended: dict[str, datetime] = {}
     failed: set[str] = set()
+    reused: set[str] = set()
     for event in events:
         key, message = event.task_key, event.message
         if key is None:
@@ -127,15 +134,17 @@ def _task_states(events: Iterable[Event]) -> list[TaskState]:
             started.setdefault(key, event.created_at)
         elif message.startswith(ENDED):
             ended[key] = event.created_at
+            if message.endswith(REUSED):
+                reused.add(key)
         elif event.kind == EventKind.ERROR:
             failed.add(key)
     return [
-        TaskState(key, kind, what, started.get(key), ended.get(key), key in failed)
+        TaskState(key, kind, what, started.get(key), ended.get(key), key in failed, key in reused)
         for key, (kind, what) in queued.items()
     ]
 
 
-def _task_events() -> Select[tuple[Event]]:
+def _task_events() -> Select[Event]:
     return select(Event).where(
         Event.task_key.is_not(None), Event.kind.in_([EventKind.INFO, EventKind.ERROR])
     )

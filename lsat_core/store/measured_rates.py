@@ -65,8 +65,9 @@ def _scoring_rate(
         .order_by(PeriodResult.id.desc())
         .limit(NEWEST_SCORINGS * 4)
     )
-    rows = [(n, s) for n, s, d in session.execute(statement) if device_kind(d) == device]
-    rows = rows[:NEWEST_SCORINGS]
+    rows = [
+        (n, float(s or 0.0)) for n, s, d in session.execute(statement) if device_kind(d) == device
+    ][:NEWEST_SCORINGS]
     if not rows:
         return None
     return sum(n for n, _ in rows) / sum(s for _, s in rows), len(rows)

@@ -13,9 +13,10 @@ from lsat_core.engine.workbench import Workbench
 from lsat_core.strategies.base import Strategy, UpdatedModel, single_model
 
 
-def long_term_spec(t: int, config: ExperimentConfig) -> ModelSpec:
-    """The long-term LoRA serving at period t."""
-    m, k = config.long_term_period, config.long_term_refresh
+def long_term_spec(t: int, config: ExperimentConfig, every: int | None = None) -> ModelSpec:
+    """The long-term LoRA serving at period t, refreshed every `every` periods after m (None:
+    the experiment's `long_term_refresh`)."""
+    m, k = config.long_term_period, every or config.long_term_refresh
     if t < m:
         return ModelSpec(LORA, FULL, t)
     latest = m + ((t - m) // k) * k if k else m

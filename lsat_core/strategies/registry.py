@@ -19,7 +19,9 @@ from lsat_core.strategies.full_retrain_sampled import CLASSIC_SAMPLED_STRATEGIES
 from lsat_core.strategies.in_context import InContext
 from lsat_core.strategies.long_term import LongTerm
 from lsat_core.strategies.lsat_en import LsatEn, LsatEnFull
+from lsat_core.strategies.lsat_en_refresh import LsatEnDrift, LsatEnEveryK
 from lsat_core.strategies.lsat_ta import LsatTa
+from lsat_core.strategies.lsat_ta_merges import PEFT_MERGE_STRATEGIES
 from lsat_core.strategies.proximal import Proximal
 from lsat_core.strategies.replay import CLASSIC_REPLAY_STRATEGIES, Replay
 from lsat_core.strategies.short_term import ShortTerm
@@ -32,6 +34,9 @@ _LLM_UPDATES = (
     LsatEn(),
     LsatTa(),
     LsatEnFull(),
+    *PEFT_MERGE_STRATEGIES,
+    LsatEnDrift(),
+    LsatEnEveryK(),
     Replay(),
     Proximal(),
     SampledRetrain(),

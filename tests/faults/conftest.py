@@ -1,11 +1,19 @@
 """The fault tests' cluster: two real workers (tests/support/live_workers.py) on a private Redis
-and a private PostgreSQL (tests/support/private_services.py) that the tests crash and restart."""
+and a private PostgreSQL (tests/support/private_services.py) that the tests crash and restart.
+
+Every fault test runs LSAT_FAULT_ITERATIONS times (default 1; bench/soak_faults.py runs many),
+each iteration on new model keys and with its fault at a moment drawn at random
+(`random_moment`, seeded by LSAT_FAULT_SEED when it is set). What each iteration drew and the
+store connection trouble the workers logged meanwhile are kept as the test's properties.
+"""
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,15 +22,23 @@ from live_workers import (
     data_dir_with_cache,
     reference_results,
     tiny_config,
+    wait_until,
     worker_env,
 )
 from private_services import PG_BIN, FaultyCluster, PrivatePostgres, PrivateRedis
+from sqlalchemy import select
 
 from lsat_core.settings import Settings
-from lsat_core.store.engine import make_engine
+from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade
+from lsat_core.store.models import Artifact, ArtifactStatus
 
 __all__ = ["reference_results", "tiny_config"]
+
+ITERATIONS_VARIABLE = "LSAT_FAULT_ITERATIONS"
+SEED_VARIABLE = "LSAT_FAULT_SEED"
+STORE_LOG_MARK = "store: "
+"""How lsat_core.store.engine starts the lines it logs on a failed pre-ping or a disconnect."""
 
 REDELIVERY_SECONDS = 45
 """Longer than the worker tests' 20 s: a tiny training took 23 s on the busy 2-core machine, and
@@ -52,9 +68,7 @@ def faulty(ml1m_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         engine = make_engine(settings.database_url)
         workers = Workers(worker_env(settings), root)
         for name in ("w1", "w2"):
-            workers.start(
-                name, redelivery_after=REDELIVERY_SECONDS, resume_after=RESUME_AFTER_SECONDS
-            )
+            start_worker(workers, name)
         workers.wait_ready("w1", "w2")
         yield FaultyCluster(settings, engine, workers, broker, database)
         engine.dispose()
@@ -64,3 +78,90 @@ def faulty(ml1m_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         if broker.process is not None:
             broker.crash()
         database.remove()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "iteration" in metafunc.fixturenames:
+        metafunc.parametrize("iteration", range(int(os.environ.get(ITERATIONS_VARIABLE, "1"))))
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest, record_property: Callable[[str, object], None]):
+    """The iteration's random source; its seed is recorded, to replay a failing draw."""
+    base = os.environ.get(SEED_VARIABLE)
+    seed = f"{base}:{request.node.name}" if base else str(random.SystemRandom().random())
+    record_property("seed", seed)
+    return random.Random(seed)
+
+
+@pytest.fixture
+def restart_worker(faulty: FaultyCluster) -> Callable[[str], None]:
+    """SIGKILL a worker with its pool and start it again as the cluster started it."""
+
+    def restart(name: str) -> None:
+        faulty.workers.kill(name)
+        start_worker(faulty.workers, name)
+
+    return restart
+
+
+def start_worker(workers: Workers, name: str) -> None:
+    workers.start(name, redelivery_after=REDELIVERY_SECONDS, resume_after=RESUME_AFTER_SECONDS)
+
+
+def model_trains(engine) -> bool:
+    with session_scope(engine) as session:
+        statement = select(Artifact.id).where(Artifact.status == ArtifactStatus.TRAINING)
+        return session.scalar(statement.limit(1)) is not None
+
+
+def model_ready_since(engine, after_id: int) -> bool:
+    with session_scope(engine) as session:
+        statement = select(Artifact.id).where(
+            Artifact.id > after_id, Artifact.status == ArtifactStatus.READY
+        )
+        return session.scalar(statement.limit(1)) is not None
+
+
+MOMENTS = ("launching", "training", "after a model is ready")
+
+
+@pytest.fixture
+def random_moment(faulty: FaultyCluster, rng: random.Random, record_property):
+    """`wait(after_id)`: returns at a moment drawn at random from a comparison just submitted:
+    while it launches (stream, runs, canvas), while a model trains (and is saved), or after its
+    first model is ready (the next trains or is saved, an evaluation writes its results)."""
+
+    def wait(after_id: int) -> str:
+        moment = rng.choice(MOMENTS)
+        if moment == "training":
+            wait_until(lambda: model_trains(faulty.engine), 180, "a model in training", 0.05)
+        elif moment == "after a model is ready":
+            wait_until(
+                lambda: model_ready_since(faulty.engine, after_id), 240, "a ready model", 0.05
+            )
+        delay = rng.uniform(0.0, 3.0)
+        time.sleep(delay)
+        record_property("fault_moment", f"{moment} + {delay:.2f} s")
+        return moment
+
+    return wait
+
+
+@pytest.fixture(autouse=True)
+def store_connection_events(faulty: FaultyCluster, record_property) -> Iterator[None]:
+    """The workers' log lines about store connections (failed pre-pings, disconnects,
+    programming errors with their statement) written during the test."""
+    logs = {name: faulty.workers.log_dir / f"{name}.log" for name in ("w1", "w2")}
+    start = {name: log.stat().st_size if log.exists() else 0 for name, log in logs.items()}
+    yield
+    lines = []
+    for name, log in logs.items():
+        if not log.exists():
+            continue
+        with log.open("rb") as handle:
+            size = log.stat().st_size
+            handle.seek(start[name] if size >= start[name] else 0)  # a restart truncates it
+            text = handle.read().decode(errors="replace")
+        lines += [f"{name}: {line}" for line in text.splitlines() if STORE_LOG_MARK in line]
+    record_property("store_connection_events", lines)

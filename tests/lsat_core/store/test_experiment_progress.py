@@ -91,6 +91,20 @@ def test_failed_and_skipped_tasks_have_ended(engine: Engine) -> None:
     assert progress is not None and progress.count("train", ended=True) == 2
 
 
+def test_a_model_found_trained_is_done_but_measures_no_training(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        experiment_id = create_experiment(session, name="e", protocol="p", config={}).id
+        _queue(session, experiment_id, PLAN)
+        _log(session, experiment_id, "t1", "started train lora:short@1 on h", 0)
+        _log(session, experiment_id, "t1", "finished train lora:short@1: best 0.7", 90)
+        _log(session, experiment_id, "t2", "started train lora:short@2 on h", 90)
+        _log(session, experiment_id, "t2", "finished train lora:short@2: already trained", 90)
+    with session_scope(engine) as session:
+        progress = experiment_progress(session, experiment_id)
+    assert progress is not None and progress.count("train", ended=True) == 2
+    assert progress.expected_seconds == {"train lora": 90.0}
+
+
 def test_nothing_queued_is_no_plan(engine: Engine) -> None:
     with session_scope(engine) as session:
         experiment_id = create_experiment(session, name="e", protocol="p", config={}).id
