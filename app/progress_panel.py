@@ -19,6 +19,8 @@ from lsat_core.store.experiment_progress import EVALUATE, TRAIN, ExperimentProgr
 
 MAX_PROGRESS_BARS = 12
 """Tasks shown as bars; the rest are counted (a 200-run experiment must stay readable)."""
+STALE_REPORT_S = 30.0
+"""A task's last report older than this is shown with its age."""
 
 
 def reporting_tasks(progress: pd.DataFrame) -> pd.DataFrame:
@@ -71,7 +73,7 @@ def _time_left(seconds: float | None, done: int, total: int) -> str:
 
 def task_bars(plan: ExperimentProgress | None, progress: pd.DataFrame, now: datetime) -> None:
     """One bar per running task: reported steps, else time so far of the measured duration."""
-    bars = [_reported_bar(task) for task in reporting_tasks(progress).itertuples()]
+    bars = [_reported_bar(task, now) for task in reporting_tasks(progress).itertuples()]
     reporting = set(reporting_tasks(progress)["task_key"])
     if plan is not None:
         bars += [
@@ -86,7 +88,7 @@ def task_bars(plan: ExperimentProgress | None, progress: pd.DataFrame, now: date
         st.caption(f"and {len(bars) - MAX_PROGRESS_BARS} more tasks in progress")
 
 
-def _reported_bar(task) -> tuple[float, str]:
+def _reported_bar(task, now: datetime) -> tuple[float, str]:
     total = None if pd.isna(task.total) else int(task.total)
     fraction = min(task.step / total, 1.0) if total else 0.0
     text = (
@@ -98,6 +100,11 @@ def _reported_bar(task) -> tuple[float, str]:
         text += f" · {task.message}"
     eta = task.eta_seconds
     text += " · ETA " + ("after the next step" if pd.isna(eta) else format_seconds(eta))
+    # A step can take minutes (a validation, a loaded CPU): say how old the figure is rather
+    # than count it down to a 0 s that would be wrong.
+    age = (now - pd.Timestamp(task.updated_at).to_pydatetime()).total_seconds()
+    if age >= STALE_REPORT_S:
+        text += f" (reported {format_seconds(age)} ago)"
     return fraction, text
 
 

@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from lsat_core.engine.presets import preset_config
 from lsat_core.store import make_engine, session_scope
-from lsat_core.store.models import Event, EventKind
+from lsat_core.store.events import update_progress
+from lsat_core.store.models import Event, EventKind, Progress
 from lsat_core.store.runs import create_experiment, get_or_create_run
 
 PLAN = {
@@ -97,3 +98,22 @@ def test_the_experiments_own_progress_and_time_left_from_its_plan(
     # "Updates of N" counts the updates the config plans (t = 1, 2), not every period.
     runs = app.dataframe[0]
     assert json.loads(runs.proto.columns)["updates"]["label"] == "Updates of 2"
+
+
+def test_a_tasks_old_report_shows_its_age_not_a_countdown(private_app_env, app_dir: Path) -> None:
+    experiment_id = _quick_experiment(private_app_env.url)
+    engine = make_engine(private_app_env.url)
+    with session_scope(engine) as session:
+        update_progress(
+            session, "e2", 1, 2, eta_seconds=50.0, message="score", experiment_id=experiment_id
+        )
+        session.get_one(Progress, "e2").updated_at = datetime.now(UTC) - timedelta(seconds=95)
+    engine.dispose()
+    app = AppTest.from_file(app_dir / "views" / "monitor.py", default_timeout=60)
+    app.query_params["experiment"] = str(experiment_id)
+    app.run()
+    bars = [bar.proto.text for bar in app.get("progress")]
+    assert bars[1].startswith("e2 · 1/2 · score · ETA 50 s (reported 1 min 3")
+    assert bars[1].endswith(" s ago)")
+    # Its own ETA counts for the time left: one task, 50 s.
+    assert {m.label: m.value for m in app.metric}["Time left"] == "50 s"
