@@ -36,6 +36,7 @@ st.navigation(
             st.Page("views/monitor.py", title="Run monitor", icon=":material/monitoring:"),
             st.Page("views/compare.py", title="Compare", icon=":material/leaderboard:"),
             st.Page("views/cold_warm.py", title="Cold and warm items", icon=":material/ac_unit:"),
+            st.Page("views/findings.py", title="Findings", icon=":material/fact_check:"),
         ],
     }
 ).run()

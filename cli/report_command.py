@@ -13,6 +13,8 @@ import pandas as pd
 import typer
 from sqlalchemy import Engine
 
+from lsat_core.evaluation.findings import check_findings
+from lsat_core.evaluation.findings_reads import evidence_of
 from lsat_core.evaluation.report import ComparisonReport, comparison_report
 from lsat_core.settings import Settings
 from lsat_core.store import make_engine, upgrade
@@ -36,7 +38,7 @@ def report(
     if as_json:
         typer.echo(json.dumps(report_json(compared, computed), indent=2))
     else:
-        typer.echo(report_text(compared, computed))
+        typer.echo(report_text(compared, computed) + "\n" + findings_text(compared))
 
 
 def report_of(engine: Engine, experiment_ids: list[int]) -> tuple[Comparison, ComparisonReport]:
@@ -58,7 +60,7 @@ def report_json(compared: Comparison, computed: ComparisonReport) -> dict[str, A
         }
         for e in compared.experiments
     ]
-    return {"experiments": experiments} | computed.to_dict()
+    return {"experiments": experiments} | computed.to_dict() | {"findings": findings_json(compared)}
 
 
 def report_text(compared: Comparison, computed: ComparisonReport) -> str:
@@ -84,6 +86,18 @@ def report_text(compared: Comparison, computed: ComparisonReport) -> str:
         "per tested cell:",
         _table(computed.paired_cells.set_index(["run_a", "run_b", "train_period", "eval_period"])),
     ]
+    return "\n".join(lines)
+
+
+def findings_json(compared: Comparison) -> list[dict[str, Any]]:
+    """The paper's findings on these experiments (`lsat_core.evaluation.findings`)."""
+    return [finding.to_dict() for finding in check_findings([evidence_of(compared)])]
+
+
+def findings_text(compared: Comparison) -> str:
+    lines = ["findings (docs/method.md section 9):"]
+    for finding in check_findings([evidence_of(compared)]):
+        lines.append(f"- [{finding.verdict}] {finding.sentence}")
     return "\n".join(lines)
 
 
