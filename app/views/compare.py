@@ -48,8 +48,9 @@ def _headline_section(shown: Compared, name: str) -> pd.DataFrame:
     report = shown.report
     standard = summary_eval_periods(shown.protocol, shown.num_periods)
     st.caption(
-        f"Mean AUC over {_periods_text(report.cells) or 'no period'} ({len(report.cells)} cells "
-        f"every run was tested on; the {shown.protocol} protocol's summary periods are "
+        f"Mean AUC over {_periods_text(report.cells) or 'no period'} ({len(report.cells)} "
+        f"cell{'s' if len(report.cells) != 1 else ''} every run was tested on; the "
+        f"{shown.protocol} protocol's summary periods are "
         f"D_{standard[0]}..D_{standard[-1]}), with a 95% interval combining the per-cell DeLong "
         "intervals. uAUC: the mean per-user AUC, users = the users with both labels it averages "
         "per cell. protocol_cells: the summary cells a run has tested of those planned."
