@@ -83,6 +83,7 @@ def test_the_picker_hides_archived_filters_by_tag_and_shows_tags(
     engine.dispose()
 
     app = _monitor(app_dir)
+    assert "1 of 2 experiments shown (archived ones hidden)." in [c.value for c in app.caption]
     assert app.selectbox(key="select_experiment").options == [
         f"#{store.next_experiment_id} next · next-period · "
         + app.selectbox(key="select_experiment").options[0].rsplit(" · ", 1)[1]
@@ -96,7 +97,7 @@ def test_the_picker_hides_archived_filters_by_tag_and_shows_tags(
     assert [o.split(" ")[0] for o in app.selectbox(key="select_experiment").options] == [
         f"#{store.next_experiment_id}"
     ]
-    assert "1 of 2 experiments match the filter." in [c.value for c in app.caption]
+    assert "1 of 2 experiments shown." in [c.value for c in app.caption]
     app.text_input(key="picker_text").input("no such thing").run()
     assert [i.value for i in app.info] == ["No experiment matches the filter (of 2 in the store)."]
 
