@@ -39,6 +39,8 @@ ITERATIONS_VARIABLE = "LSAT_FAULT_ITERATIONS"
 SEED_VARIABLE = "LSAT_FAULT_SEED"
 STORE_LOG_MARK = "store: "
 """How lsat_core.store.engine starts the lines it logs on a failed pre-ping or a disconnect."""
+LOGGED_LINE_CHARACTERS = 400
+"""Enough for the statement's start; a whole SELECT runs to thousands of characters."""
 
 REDELIVERY_SECONDS = 45
 """Longer than the worker tests' 20 s: a tiny training took 23 s on the busy 2-core machine, and
@@ -163,5 +165,9 @@ def store_connection_events(faulty: FaultyCluster, record_property) -> Iterator[
             size = log.stat().st_size
             handle.seek(start[name] if size >= start[name] else 0)  # a restart truncates it
             text = handle.read().decode(errors="replace")
-        lines += [f"{name}: {line}" for line in text.splitlines() if STORE_LOG_MARK in line]
+        lines += [
+            f"{name}: {line[:LOGGED_LINE_CHARACTERS]}"
+            for line in text.splitlines()
+            if STORE_LOG_MARK in line
+        ]
     record_property("store_connection_events", lines)
