@@ -6,11 +6,12 @@ and "finished ..." (or "skipped ...", when no run wants it any more) under the s
 error event when it fails, so the event log holds every task's state and its measured duration.
 
 Time left: each task not finished yet is expected to take as long as the finished tasks of its
-group took (a group: training one family's models, or evaluating one strategy), measured in this
-experiment when it has finished one, else in the other experiments of this store, i.e. on this
-machine; a running task's elapsed time is taken off its expectation, and the sum is divided by
-the tasks running at once now (the workers' parallelism). The figure is unknown while a group
-still has no measurement anywhere.
+group took (a group: training one family's models, or evaluating one strategy; the median),
+measured in this experiment when it has finished one, else in the other experiments of this
+store, i.e. on this machine, else as the tasks of its kind (training, evaluation) here or there;
+a running task's elapsed time is taken off its expectation, and the sum is divided by the tasks
+running at once now (the workers' parallelism). The figure is unknown while a task's kind still
+has no measurement anywhere.
 """
 
 from __future__ import annotations
@@ -184,7 +185,23 @@ def experiment_progress(session: Session, experiment_id: int) -> ExperimentProgr
     history = _store_durations(session, experiment_id) if missing else {}
     expected = {group: median(seconds) for group, seconds in own.items()}
     measured_in = dict.fromkeys(own, "this experiment")
-    for group in missing & set(history):
-        expected[group] = median(history[group])
-        measured_in[group] = "this store"
+    for group in sorted(missing):
+        # The same group in the store's other experiments, else the same kind of task (any
+        # training, any evaluation) here, else there.
+        kind = group.split(" ", 1)[0]
+        for durations, where in (
+            (history.get(group), "this store"),
+            (_of_kind(own, kind), f"this experiment's {kind} tasks"),
+            (_of_kind(history, kind), f"this store's {kind} tasks"),
+        ):
+            if durations:
+                expected[group] = median(durations)
+                measured_in[group] = where
+                break
     return ExperimentProgress(tuple(tasks), expected, measured_in)
+
+
+def _of_kind(durations: Mapping[str, list[float]], kind: str) -> list[float]:
+    return [
+        s for group, seconds in durations.items() if group.startswith(f"{kind} ") for s in seconds
+    ]

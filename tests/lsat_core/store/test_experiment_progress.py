@@ -80,6 +80,20 @@ def test_an_unmeasured_group_borrows_the_stores_other_experiments_else_is_unknow
     assert progress.seconds_left(T0) is None  # no evaluation measured anywhere yet
 
 
+def test_an_unmeasured_group_takes_its_kinds_duration(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        experiment_id = create_experiment(session, name="e", protocol="p", config={}).id
+        _queue(session, experiment_id, PLAN | {"e3": "evaluate lsat_en at t=1"})
+        _log(session, experiment_id, "e1", "started evaluate short_term at t=1 on h", 0)
+        _log(session, experiment_id, "e1", "finished evaluate short_term at t=1", 30)
+    with session_scope(engine) as session:
+        progress = experiment_progress(session, experiment_id)
+    assert progress is not None
+    assert progress.expected_seconds["evaluate lsat_en"] == 30.0
+    assert progress.measured_in["evaluate lsat_en"] == "this experiment's evaluate tasks"
+    assert "train lora" not in progress.expected_seconds
+
+
 def test_failed_and_skipped_tasks_have_ended(engine: Engine) -> None:
     with session_scope(engine) as session:
         experiment_id = create_experiment(session, name="e", protocol="p", config={}).id
