@@ -141,3 +141,23 @@ def test_llm_and_classic_models_never_train_on_held_out_targets(
     for family in ("mf", "lora"):
         spec = ModelSpec(family, FULL, 3)
         assert bench.model_key(spec) != plain_bench.model_key(spec)
+
+
+def test_a_worker_s_workbench_trains_on_the_same_view(
+    stream, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A worker opens its workbench from the stored config alone (`WorkerContext.workbench`):
+    it loads the stream itself, and must withhold the same items as the in-process run."""
+    monkeypatch.setattr(assembly, "load_stream", lambda *args, **kwargs: stream)
+    settings = Settings.for_data_dir(tmp_path / "data")
+    config = ExperimentConfig(
+        strategies=("mf:full_retrain",),
+        stream=stream.config,
+        protocol=HELD_OUT_ITEMS,
+        long_term_period=2,
+    )
+    stored = ExperimentConfig.from_dict(config.to_dict())
+    bench = assembly.open_workbench(stored, settings, engine=None)  # type: ignore[arg-type]
+    assert isinstance(bench.stream, HeldOutStream)
+    assert bench.stream.key == assembly.experiment_stream(config, settings).key
+    assert bench.stream.withheld == withhold_items(stream, 0.2, config.budget.seed).withheld
