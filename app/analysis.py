@@ -75,10 +75,15 @@ def period_axis(protocol: str) -> PeriodAxis:
 
 
 def with_run_labels(results: pd.DataFrame) -> pd.DataFrame:
-    """The results with a `label` per run: its name, plus `#id` where runs share a name."""
-    runs = results[["run_id", "run_name"]].drop_duplicates("run_id")
-    shared = runs["run_name"].duplicated(keep=False)
-    labels = runs["run_name"].where(~shared, runs["run_name"] + " #" + runs["run_id"].astype(str))
+    """The results with a `label` per run: its name; where runs share a name, its seed when
+    their seeds differ (the seeds of one strategy), else its `#id`."""
+    runs = results.drop_duplicates("run_id")
+    runs = runs[["run_id", "run_name"]].assign(seed=runs.get("seed"))
+    names = runs.groupby("run_name")
+    sharing, seeds = names["run_id"].transform("size"), names["seed"].transform("nunique")
+    by_seed = runs["run_name"] + " · seed " + runs["seed"].astype(str)
+    by_id = runs["run_name"] + " #" + runs["run_id"].astype(str)
+    labels = runs["run_name"].where(sharing == 1, by_seed.where(seeds == sharing, by_id))
     return results.assign(
         label=results["run_id"].map(dict(zip(runs["run_id"], labels, strict=True)))
     )
@@ -224,21 +229,6 @@ def auc_table(results: pd.DataFrame, axis: PeriodAxis) -> pd.DataFrame:
         if label in uaucs and uaucs[label].notna().any():
             columns[f"{label} uAUC"] = uaucs[label]
     return pd.DataFrame(columns, index=aucs.index)
-
-
-def with_seed_labels(results: pd.DataFrame) -> pd.DataFrame:
-    """The results with a `label` per run: its name; where runs share a name, its seed when
-    that tells them apart (the seeds of one strategy), else its `#id`."""
-    runs = results[["run_id", "run_name", "seed"]].drop_duplicates("run_id")
-    shared = runs["run_name"].duplicated(keep=False)
-    seeded = runs["run_name"] + " · seed " + runs["seed"].astype(str)
-    labels = runs["run_name"].where(~shared, seeded)
-    labels = labels.where(
-        ~labels.duplicated(keep=False), labels + " #" + runs["run_id"].astype(str)
-    )
-    return results.assign(
-        label=results["run_id"].map(dict(zip(runs["run_id"], labels, strict=True)))
-    )
 
 
 HEADLINE_VIEW_COLUMNS = (

@@ -62,7 +62,7 @@ def _compared(experiment_ids: tuple[int, ...], marker: tuple[int, str]) -> Compa
         protocol=read.protocol,
         num_periods=read.num_periods,
         dataset=streams[0].dataset if streams else None,
-        results=analysis.with_seed_labels(read.results),
+        results=analysis.with_run_labels(read.results),
         report=report,
         curves=curves,
     )

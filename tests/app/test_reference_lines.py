@@ -99,3 +99,22 @@ def test_the_auc_table_has_each_runs_uauc_beside_its_auc_where_recorded() -> Non
     table = analysis.auc_table(rows, analysis.period_axis("next-period"))
     assert list(table.columns) == ["mf", "mf uAUC", "old"]  # "old" kept no uAUC
     assert table.loc[3, "mf"] == pytest.approx(0.73) and table.loc[2, "mf uAUC"] == 0.61
+
+
+def test_runs_of_one_name_are_told_apart_by_seed_where_their_seeds_differ() -> None:
+    runs = pd.DataFrame(
+        {
+            "run_id": [1, 2, 3, 4, 5, 1],
+            "run_name": ["mf", "mf", "mf", "gru", "gru", "mf"],
+            "seed": [0, 1, 2, 0, 0, 0],
+        }
+    )
+    labels = analysis.with_run_labels(runs)["label"].tolist()
+    assert labels == [
+        "mf · seed 0",
+        "mf · seed 1",
+        "mf · seed 2",
+        "gru #4",
+        "gru #5",
+        "mf · seed 0",
+    ]
