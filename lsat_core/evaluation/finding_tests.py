@@ -42,8 +42,9 @@ def paired_row(
     ev: Evidence, a: str, b: str, cells: dict[int, dict[tuple[int, int], pd.DataFrame]]
 ) -> dict[str, Any]:
     """AUC(a) - AUC(b) pooled over every cell where runs of a and b of one seed were scored on
-    the same samples: cells on one tested period with the same samples are stacked under their
-    joint covariance, other test sets add in variance (`paired.pooled_paired_delong`)."""
+    the same samples by different models (identical scores compare a model with itself): cells
+    on one tested period with the same samples are stacked under their joint covariance, other
+    test sets add in variance (`paired.pooled_paired_delong`)."""
     runs_a, runs_b = runs_by_seed(ev, a), runs_by_seed(ev, b)
     groups: dict[tuple[int, bytes], tuple[np.ndarray, list, list]] = {}
     for seed in sorted(set(runs_a) & set(runs_b)):
@@ -53,6 +54,8 @@ def paired_row(
             ids = x["sample_id"].to_numpy()
             if not np.array_equal(ids, y["sample_id"].to_numpy()):
                 continue
+            if np.array_equal(x["score"].to_numpy(), y["score"].to_numpy()):
+                continue  # one model served both (long_term before m is full_retrain at t)
             key = (cell[1], ids.tobytes())
             labels = x["label"].to_numpy(dtype=np.int64)
             group = groups.setdefault(key, (labels, [], []))

@@ -208,3 +208,15 @@ def test_findings_are_json_ready():
     findings = check_findings([planted(NEXT_PERIOD, LSAT_WINS)])
     text = json.dumps([f.to_dict() for f in findings])
     assert [f["number"] for f in json.loads(text)] == [1, 2, 3]
+
+
+def test_cells_where_one_model_served_both_runs_are_left_out():
+    """Before m, long_term serves full retraining at t: its scores there are full_retrain's."""
+    ev = planted(NEXT_PERIOD, {"full_retrain": 1.0, "long_term": 0.5})
+    predictions = ev.predictions.copy()
+    first = predictions["train_period"] == NEXT_CELLS[0][0]
+    copied = predictions.loc[first & (predictions["run_id"] == 1), "score"].to_numpy()
+    predictions.loc[first & (predictions["run_id"] == 2), "score"] = copied
+    result = finding(1, Evidence(NEXT_PERIOD, ev.results, predictions))
+    assert result.tests["samples"].tolist() == [3000]  # the second cell alone
+    assert result.tests["estimate"].iloc[0] > 0.05
