@@ -122,9 +122,9 @@ def choose_experiment() -> ChosenExperiment | None:
             },
             "experiment",
         )
-        if len(shown) < len(catalog):
-            hidden = " (archived ones hidden)" if not wanted.archived else ""
-            st.caption(f"{len(shown)} of {len(catalog)} experiments shown{hidden}.")
+    if len(shown) < len(catalog):
+        hidden = " (archived ones hidden)" if not wanted.archived else ""
+        st.caption(f"{len(shown)} of {len(catalog)} experiments shown{hidden}.")
     row = shown.set_index("id").loc[experiment_id]
     badges = st.container(horizontal=True)
     with badges:

@@ -170,8 +170,9 @@ def _results_section(results: pd.DataFrame, experiment: ChosenExperiment) -> Non
             name: st.column_config.NumberColumn(format="%.4f") for name in table.columns
         },
     )
-    csv_download(table.reset_index(), f"experiment_{experiment.id}_auc_table")
-    latex_download(table, f"experiment_{experiment.id}_auc_table", caption=experiment.name)
+    with st.container(horizontal=True):
+        csv_download(table.reset_index(), f"experiment_{experiment.id}_auc_table")
+        latex_download(table, f"experiment_{experiment.id}_auc_table", caption=experiment.name)
 
 
 def _events_section(experiment_id: int, runs: pd.DataFrame) -> None:
