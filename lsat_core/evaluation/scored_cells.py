@@ -22,6 +22,8 @@ ScoredKey = tuple[int, int, int]
 
 @dataclass(frozen=True)
 class ScoredCell:
+    stream_id: int | None
+    """The stream the samples are from: sample ids are positions in one stream."""
     sample_ids: np.ndarray
     """In ascending order; labels and components follow it."""
     labels: np.ndarray
@@ -30,7 +32,8 @@ class ScoredCell:
 
 def scored_cells(predictions: pd.DataFrame, cells: tuple[Cell, ...]) -> dict[ScoredKey, ScoredCell]:
     """(run, train period, eval period) -> that scoring's samples and DeLong components, for
-    the served model's test scorings (`predictions_frame` rows) of `cells`."""
+    the served model's test scorings (`predictions_frame` rows, with the run's `stream_id` where
+    runs may replay different streams) of `cells`."""
     served = predictions[(predictions["part"] == "test") & (predictions["role"] == "model")]
     wanted = served[in_cells(served, cells)].sort_values("sample_id")
     scored = {}
@@ -39,8 +42,9 @@ def scored_cells(predictions: pd.DataFrame, cells: tuple[Cell, ...]) -> dict[Sco
     ):
         labels = rows["label"].to_numpy(dtype=np.int64)
         scores = rows["score"].to_numpy(dtype=np.float64)
+        stream = int(rows["stream_id"].iloc[0]) if "stream_id" in rows else None
         scored[(int(run_id), int(train), int(evaluated))] = ScoredCell(
-            rows["sample_id"].to_numpy(), labels, structural_components(labels, scores)
+            stream, rows["sample_id"].to_numpy(), labels, structural_components(labels, scores)
         )
     return scored
 
@@ -73,6 +77,8 @@ def _same_samples(scored: dict[ScoredKey, ScoredCell], a: int, b: int, cell: Cel
     if (a, *cell) not in scored or (b, *cell) not in scored:
         return False
     first, second = scored[(a, *cell)], scored[(b, *cell)]
+    if first.stream_id != second.stream_id:
+        return False
     if not np.array_equal(first.sample_ids, second.sample_ids):
         return False
     if not np.array_equal(first.labels, second.labels):

@@ -152,7 +152,8 @@ class Comparison:
     `experiment_id` (the first of the experiments that holds the run) and `variant`
     (`variant_labels`)."""
     predictions: pd.DataFrame
-    """`predictions_frame` of the served models' test scorings of those runs."""
+    """`predictions_frame` of the served models' test scorings of those runs, with each run's
+    `stream_id` (sample ids of two streams are not the same samples)."""
 
 
 def comparison(session: Session, experiment_ids: Sequence[int]) -> Comparison:
@@ -193,6 +194,7 @@ def comparison(session: Session, experiment_ids: Sequence[int]) -> Comparison:
             where="experiment",
         )
     results = results_frame(session, run_ids, include_curves=False)
+    predictions = predictions_frame(session, run_ids)
     variants = variant_labels([runs[i] for i in run_ids], first_experiment)
     return Comparison(
         experiments=experiments,
@@ -202,7 +204,9 @@ def comparison(session: Session, experiment_ids: Sequence[int]) -> Comparison:
             experiment_id=results["run_id"].map({i: e.id for i, e in first_experiment.items()}),
             variant=results["run_id"].map(variants),
         ),
-        predictions=predictions_frame(session, run_ids),
+        predictions=predictions.assign(
+            stream_id=predictions["run_id"].map({i: run.stream_id for i, run in runs.items()})
+        ),
     )
 
 

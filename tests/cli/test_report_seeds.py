@@ -17,7 +17,13 @@ from planted_comparison import (
 from typer.testing import CliRunner
 
 from cli.main import app
-from lsat_core.store import get_or_create_run, make_engine, session_scope, temporary_schema
+from lsat_core.store import (
+    get_or_create_run,
+    get_or_create_stream,
+    make_engine,
+    session_scope,
+    temporary_schema,
+)
 from lsat_core.store.models import Run
 
 
@@ -103,3 +109,39 @@ def test_runs_that_differ_in_more_than_the_seed_are_separate_variants(
         "other",
         f"strong · elsewhere #{planted.elsewhere_experiment}",
     }
+
+
+def test_runs_over_another_stream_are_not_paired_whatever_their_sample_ids(
+    planted: PlantedComparison,
+) -> None:
+    engine = make_engine(planted.url)
+    with session_scope(engine) as session:
+        stream = get_or_create_stream(
+            session,
+            key="another",
+            dataset="amazon-book",
+            config={},
+            source_checksum="1" * 64,
+            num_periods=PERIODS,
+            period_stats=[],
+        )
+        run = get_or_create_run(
+            session,
+            key="another-stream",
+            experiment_id=planted.elsewhere_experiment,
+            name="another",
+            strategy="another",
+            backbone="b",
+            protocol="next-period",
+            config={},
+            seed=0,
+            stream_id=stream.id,
+        )
+        for t in range(1, PERIODS):  # the same sample ids as the first stream's runs
+            record_scoring(session, run.id, t, 1.0, 0)
+    engine.dispose()
+    decoded = json.loads(
+        report(str(planted.seeds_experiment), str(planted.elsewhere_experiment), "--json")
+    )
+    paired_runs = {p["run_a"] for p in decoded["paired"]} | {p["run_b"] for p in decoded["paired"]}
+    assert run.id not in paired_runs and planted.run_ids["strong/0"] in paired_runs
