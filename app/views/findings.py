@@ -13,8 +13,14 @@ from app.widgets import csv_download
 from lsat_core.errors import InputError
 from lsat_core.evaluation.findings import CONTRADICTED, SUPPORTED, THRESHOLDS
 
-VERDICT_COLORS = {SUPPORTED: "green", CONTRADICTED: "red"}
-"""Any other verdict (not enough evidence) is gray."""
+VERDICT_COLORS = {SUPPORTED: "green", CONTRADICTED: "red"}  # not enough evidence: gray
+NUMBER_FORMATS = {
+    **{
+        name: st.column_config.NumberColumn(format="%.4f")
+        for name in ("estimate", "ci_low", "ci_high")
+    },
+    **{name: st.column_config.NumberColumn(format="%.2e") for name in ("p_value", "p_holm")},
+}
 
 st.header("Findings")
 st.caption(
@@ -43,5 +49,5 @@ for finding in found:
         if finding.protocol is not None:
             st.caption(f"Tests on the {finding.protocol} experiments among those chosen.")
         if not finding.tests.empty:
-            st.dataframe(finding.tests, hide_index=True)
+            st.dataframe(finding.tests, hide_index=True, column_config=NUMBER_FORMATS)
             csv_download(finding.tests, f"finding_{finding.number}")
