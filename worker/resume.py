@@ -127,8 +127,10 @@ def _resume_unless_held(
         if not locked:
             return Resumption(experiment_id, False, "another process is resuming it")
         with session_scope(engine) as session:
-            # Another resumer that finished just before this one recorded an event: not quiet.
-            if not quiet_experiments(session, quiet_for, experiment_ids=[experiment_id]):
+            # Anything written since it was found quiet (a task, or another resumer's event
+            # just before this one took the lock) means it is not lost.
+            again = quiet_experiments(session, quiet_for, experiment_ids=[experiment_id])
+            if [q.last_activity for q in again] != [candidate.last_activity]:
                 return Resumption(experiment_id, False, "it became active meanwhile")
             quiet_seconds = time.time() - candidate.last_activity.timestamp()
             record_event(

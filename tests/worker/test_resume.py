@@ -17,7 +17,9 @@ from lsat_core.settings import Settings
 from lsat_core.store.engine import session_scope
 from lsat_core.store.lifecycle import cancel_experiment_runs, start_runs
 from lsat_core.store.models import Event, EventKind
+from lsat_core.store.quiet_experiments import quiet_experiments
 from worker import broker_state
+from worker import resume as worker_resume
 from worker.broker_state import live_task_ids
 from worker.config import RESUME_AFTER_SETTING
 from worker.names import launch_task_id
@@ -128,3 +130,18 @@ def test_a_worker_started_with_resume_after_checks_that_often(monkeypatch) -> No
     worker_app.app.conf[RESUME_AFTER_SETTING] = 0
     worker_app._start_resume_watchdog()
     assert len(started) == 1  # 0: never
+
+
+def test_a_resumer_that_found_it_quiet_before_another_resumed_it_sends_nothing(
+    settings: Settings, engine, running: int
+) -> None:
+    """Two resumers read the store before either takes the lock: the second finds the first's
+    event and leaves the experiment alone, even with quiet_for 0 (`lsat resume`)."""
+    app = client_app(settings)
+    with session_scope(engine) as session:
+        [found] = quiet_experiments(session, NOW)
+    [first] = resume_lost_work(settings, app, quiet_for=NOW, confirm_seconds=0)
+    assert first.resumed
+    late = worker_resume._resume_unless_held(engine, app, found, frozenset(), NOW)
+    assert (late.resumed, late.reason) == (False, "it became active meanwhile")
+    assert len(resume_events(engine, running)) == 1
