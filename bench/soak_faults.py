@@ -21,6 +21,7 @@ import platform
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,10 +45,13 @@ class Iteration:
 
 
 class SoakRecorder:
-    """A pytest plugin keeping one `Iteration` per test call (a failed setup counts too)."""
+    """A pytest plugin keeping one `Iteration` per test call (a failed setup counts too), and
+    calling `on_iteration` after each (the soak rewrites its JSON: a cut-short soak keeps what
+    it ran)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_iteration: Callable[[list[Iteration]], None] | None = None) -> None:
         self.iterations: list[Iteration] = []
+        self.on_iteration = on_iteration
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         failed_outside_call = report.when != "call" and report.failed
@@ -64,6 +68,8 @@ class SoakRecorder:
                 properties=dict(report.user_properties),
             )
         )
+        if self.on_iteration is not None:
+            self.on_iteration(self.iterations)
 
 
 def first_error(report: pytest.TestReport) -> str:
@@ -108,31 +114,35 @@ def main(argv: list[str] | None = None) -> int:
     pytest_args = ["-q", "-p", "no:cacheprovider", str(FAULT_TESTS)]
     if args.cases:
         pytest_args += ["-k", " or ".join(part.strip() for part in args.cases.split(","))]
-    recorder = SoakRecorder()
     started = time.monotonic()
+    report = {
+        "command": " ".join(["python", "bench/soak_faults.py", *(argv or sys.argv[1:])]),
+        "iterations_per_case": args.iterations,
+        "seed": seed,
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "cpus": os.cpu_count(),
+        "machine": platform.platform(),
+    }
+
+    def write(iterations: list[Iteration], exit_code: int | None = None) -> None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        written = {
+            **report,
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "wall_seconds": round(time.monotonic() - started, 1),
+            "pytest_exit_code": exit_code,
+            "table": table(iterations),
+            "iterations": [asdict(item) for item in iterations],
+        }
+        args.out.write_text(json.dumps(written, indent=2))
+
+    recorder = SoakRecorder(on_iteration=write)
     exit_code = pytest.main(pytest_args, plugins=[recorder])
-    wall = time.monotonic() - started
+    write(recorder.iterations, int(exit_code))
 
     print(table(recorder.iterations))
+    wall = time.monotonic() - started
     print(f"wall time {wall / 60:.1f} min, {args.iterations} iterations per case, seed {seed}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "command": " ".join(["python", "bench/soak_faults.py", *(argv or sys.argv[1:])]),
-                "iterations_per_case": args.iterations,
-                "seed": seed,
-                "wall_seconds": round(wall, 1),
-                "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-                "cpus": os.cpu_count(),
-                "machine": platform.platform(),
-                "pytest_exit_code": int(exit_code),
-                "iterations": [asdict(item) for item in recorder.iterations],
-            },
-            indent=2,
-        )
-    )
     print(f"wrote {args.out}")
     return 0 if exit_code == 0 else 1
 

@@ -43,8 +43,10 @@ def test_database_crash(iteration, broken):
 def test_the_table_counts_iterations_and_names_each_failure(tmp_path: Path) -> None:
     soak = soak_module()
     (tmp_path / "test_cases.py").write_text(CASES)
-    recorder = soak.SoakRecorder()
+    seen: list[int] = []
+    recorder = soak.SoakRecorder(on_iteration=lambda done: seen.append(len(done)))
     pytest.main(["-q", "-p", "no:cacheprovider", str(tmp_path)], plugins=[recorder])
+    assert seen == [1, 2, 3, 4]  # the soak's JSON is rewritten after every iteration
     by_case = {(i.case, i.iteration): i for i in recorder.iterations}
     assert sorted(by_case) == [
         ("broker_crash", 0),
