@@ -7,7 +7,8 @@ scorings per update those each strategy declares (`Strategy.test_scorings`,
 is estimated with no change here.
 
 Counts are upper bounds: early stopping may end training sooner, and a worker that already holds
-a model's scores on a sample set does not score it again.
+a model's scores on a sample set does not score it again. An experiment of k seeds is k times the
+work of one: its seeds share no model (lsat_core.runner.work_plan).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from lsat_core.strategies.registry import get_strategy
 
 
 def models_needed(config: ExperimentConfig) -> frozenset[ModelSpec]:
-    """Every model the experiment trains, fine-tuning parents included."""
+    """Every model one seed of the experiment trains, fine-tuning parents included."""
     return work_plan.models_needed(config, config.strategies, work_plan.experiment_steps(config))
 
 
@@ -87,11 +88,11 @@ def local_rates() -> Rates:
 @dataclass(frozen=True)
 class WorkEstimate:
     llm_models: int
-    """LoRA adapters to train (shared models counted once)."""
+    """LoRA adapters to train (shared models counted once per seed)."""
     classic_models: int
     """Classic baseline models to train (cheap: not in the time below)."""
     updates: int
-    """(strategy, update period) evaluations."""
+    """(strategy, seed, update period) evaluations."""
     samples_trained: int | None
     """LLM training samples over all epochs; None when a part's size is unknown."""
     prompts_scored: int | None
@@ -125,12 +126,13 @@ def estimate_work(config: ExperimentConfig, sizes: Mapping[int, PeriodSize] | No
             for step in steps
         ]
     )
+    seeds = len(config.seeds)
     return WorkEstimate(
-        llm_models=len(lora),
-        classic_models=len(models) - len(lora),
-        updates=len(config.strategies) * len(steps),
-        samples_trained=trained,
-        prompts_scored=scored,
+        llm_models=len(lora) * seeds,
+        classic_models=(len(models) - len(lora)) * seeds,
+        updates=len(config.strategies) * len(steps) * seeds,
+        samples_trained=None if trained is None else trained * seeds,
+        prompts_scored=None if scored is None else scored * seeds,
     )
 
 

@@ -6,18 +6,40 @@ import inspect
 from typing import Annotated, Any
 
 import typer
+from typer.models import OptionInfo
 
+from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.errors import InputError
 from lsat_core.evaluation.protocols import PROTOCOLS
+from lsat_core.runner.option_names import in_user_terms
 from lsat_core.runner.options import build_config
-from lsat_core.strategies.registry import STRATEGIES
+from lsat_core.settings import WorkLimits
+from lsat_core.strategies.registry import strategy_names
 
-Strategies = Annotated[
-    str,
-    typer.Option(
-        help=f"Comma-separated strategy names of {', '.join(STRATEGIES)} "
-        "(`lsat strategies` says what each does)."
-    ),
-]
+
+class _RegistryStrategiesOption(OptionInfo):
+    """An option whose help names the registered strategies when the command is built, at every
+    `lsat` call: a strategy registered after this module was imported is named too."""
+
+    @property  # type: ignore[override]
+    def help(self) -> str:
+        return (
+            f"Comma-separated strategy names of {', '.join(strategy_names())} "
+            "(`lsat strategies` says what each does)."
+        )
+
+    @help.setter
+    def help(self, _: object) -> None:
+        """OptionInfo's constructor sets a help text; this option's is the property's."""
+
+
+def _strategies_option() -> OptionInfo:
+    option = _RegistryStrategiesOption.__new__(_RegistryStrategiesOption)
+    option.__dict__.update(vars(typer.Option()))  # typer.Option's defaults, this help
+    return option
+
+
+Strategies = Annotated[str, _strategies_option()]
 Dataset = Annotated[str, typer.Option(help="Registered dataset name.")]
 Protocol = Annotated[str, typer.Option(help=f"One of {', '.join(PROTOCOLS)}.")]
 Preset = Annotated[str, typer.Option(help="quick (CPU-sized) or paper (the full protocol).")]
@@ -34,7 +56,14 @@ LearningRate = Annotated[float | None, typer.Option(help="LoRA learning rate.")]
 Epochs = Annotated[int | None, typer.Option(help="LoRA epochs at most.")]
 Loss = Annotated[str | None, typer.Option(help="LoRA loss: whole (reference) or answer.")]
 Samples = Annotated[int | None, typer.Option(help="Samples per period (0: all).")]
-Seed = Annotated[int, typer.Option(help="Seed of sampling and training.")]
+Seed = Annotated[int | None, typer.Option(help="Seed of sampling and training (default 0).")]
+Seeds = Annotated[
+    str | None,
+    typer.Option(
+        help="Comma-separated seeds: every strategy runs once per seed, all on the samples "
+        "drawn with the first (which is --seed if both are given)."
+    ),
+]
 InContextPositives = Annotated[
     int | None,
     typer.Option(help="in_context: the user's latest liked items of the stream added to a prompt."),
@@ -45,3 +74,12 @@ def options_of(values: dict[str, Any]) -> dict[str, Any]:
     """The experiment options among a command's arguments (pass it `locals()`)."""
     names = inspect.signature(build_config).parameters
     return {name: value for name, value in values.items() if name in names}
+
+
+def config_from_options(values: dict[str, Any], limits: WorkLimits) -> ExperimentConfig:
+    """The config of a command's arguments (`locals()`); a bad value's error names the option
+    the user typed (`--m`, not `long_term_period`)."""
+    try:
+        return build_config(**options_of(values), limits=limits)
+    except InputError as exc:
+        raise in_user_terms(exc, "cli") from None

@@ -12,6 +12,9 @@
   is marked ready before its task returns, so at least one trigger always sees every model
   ready; two that both do record the same rows twice (results are upserted by cell).
 
+An experiment with several seeds sends one plan per seed in the same group; a train task carries
+its seed, since the same model spec of two seeds is two models (lsat_core.runner.work_plan).
+
 Task ids are fixed by the experiment and the job, so a redelivered launch sends the same ids and
 logs them once, and cancelling revokes them by the ids found in the experiment's events.
 """
@@ -19,6 +22,7 @@ logs them once, and cancelling revokes them by the ids found in the experiment's
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,16 +38,30 @@ LLM_FAMILIES = frozenset({LORA})
 """Families whose training and scoring want a GPU; classic models stay on the cpu queue."""
 
 
-def spec_to_json(spec: ModelSpec) -> dict[str, Any]:
-    return {"family": spec.family, "role": spec.role, "period": spec.period}
+@dataclass(frozen=True)
+class SeededSpec:
+    """What a train task trains: model `spec` of the runs of `seed`."""
+
+    spec: ModelSpec
+    seed: int | None
+    """None: sent before experiments had seeds, so the experiment's only seed."""
+
+    def label(self) -> str:
+        return self.spec.label() if self.seed is None else f"{self.spec.label()} seed {self.seed}"
 
 
-def spec_from_json(data: dict[str, Any]) -> ModelSpec:
-    return ModelSpec(family=str(data["family"]), role=str(data["role"]), period=int(data["period"]))
+def spec_to_json(spec: ModelSpec, seed: int) -> dict[str, Any]:
+    return {"family": spec.family, "role": spec.role, "period": spec.period, "seed": seed}
 
 
-def train_task_id(experiment_id: int, spec: ModelSpec) -> str:
-    return f"e{experiment_id}-train-{spec.family}-{spec.role}-{spec.period}"
+def spec_from_json(data: dict[str, Any]) -> SeededSpec:
+    spec = ModelSpec(family=str(data["family"]), role=str(data["role"]), period=int(data["period"]))
+    seed = data.get("seed")
+    return SeededSpec(spec, None if seed is None else int(seed))
+
+
+def train_task_id(experiment_id: int, spec: ModelSpec, seed: int) -> str:
+    return f"e{experiment_id}-train-{spec.family}-{spec.role}-{spec.period}-s{seed}"
 
 
 def evaluate_task_id(experiment_id: int, evaluation: Evaluation) -> str:
@@ -69,11 +87,27 @@ class Canvas:
 
 
 def build_canvas(
-    app: Celery, experiment_id: int, plan: WorkPlan, *, gpu_worker_present: bool
+    app: Celery, experiment_id: int, plans: Sequence[WorkPlan], *, gpu_worker_present: bool
 ) -> Canvas:
+    """The group of every plan's lineages and model-free evaluations (one plan per seed)."""
+    members: list[Signature] = []
     tasks: list[tuple[str, str, str]] = []
+    for plan in plans:
+        members += _plan_members(app, experiment_id, plan, gpu_worker_present, tasks)
+    return Canvas(group(members, app=app), tuple(tasks))
+
+
+def _plan_members(
+    app: Celery,
+    experiment_id: int,
+    plan: WorkPlan,
+    gpu_worker_present: bool,
+    tasks: list[tuple[str, str, str]],
+) -> list[Signature]:
+    """The lineages of one plan as chains linked to their evaluations; appends to `tasks`."""
     links: dict[ModelSpec, list[Signature]] = defaultdict(list)
     evaluations = []
+    seed = f" seed {plan.seed}"
     for evaluation in plan.evaluations:
         queue = queue_for(get_strategy(evaluation.strategy).family, gpu_worker_present)
         task_id = evaluate_task_id(experiment_id, evaluation)
@@ -84,9 +118,8 @@ def build_canvas(
             queue=queue,
             task_id=task_id,
         )
-        tasks.append(
-            (task_id, f"evaluate {evaluation.strategy} at t={evaluation.step.train_period}", queue)
-        )
+        what = f"evaluate {evaluation.strategy}{seed} at t={evaluation.step.train_period}"
+        tasks.append((task_id, what, queue))
         evaluations.append(signature)
         for spec in set(evaluation.components):
             links[spec].append(signature)
@@ -100,10 +133,10 @@ def build_canvas(
         steps = []
         for spec in lineage:
             queue = queue_for(spec.family, gpu_worker_present)
-            task_id = train_task_id(experiment_id, spec)
+            task_id = train_task_id(experiment_id, spec, plan.seed)
             signature = app.signature(
                 TRAIN_MODEL,
-                args=(experiment_id, spec_to_json(spec)),
+                args=(experiment_id, spec_to_json(spec, plan.seed)),
                 immutable=True,
                 queue=queue,
                 task_id=task_id,
@@ -111,6 +144,6 @@ def build_canvas(
             for evaluation in links[spec]:
                 signature.link(evaluation)
             steps.append(signature)
-            tasks.append((task_id, f"train {spec.label()}", queue))
+            tasks.append((task_id, f"train {spec.label()}{seed}", queue))
         lineages.append(chain(*steps) if len(steps) > 1 else steps[0])
-    return Canvas(group(lineages, app=app), tuple(tasks))
+    return lineages

@@ -1,8 +1,8 @@
 """What each task does, over lsat_core; the Celery side (retries, ids) is in `worker.tasks`.
 
 Every job takes ids, re-reads the experiment from the store, and is idempotent by its key:
-- launch: runs are get-or-created by their config key, already succeeded runs are not redone,
-  and the canvas it sends has fixed task ids;
+- launch: runs (one per strategy and seed) are get-or-created by their config key, already
+  succeeded runs are not redone, and the canvas it sends has fixed task ids;
 - train: `Workbench.model` is get-or-train by model key (a ready model is loaded, not retrained;
   a claim held by this same task id, i.e. a redelivered task, is re-acquired);
 - evaluate: results are upserted by cell, one delivery at a time evaluates a step (a work lock),
@@ -23,7 +23,7 @@ from lsat_core.runner.period_loop import bench_device, prepare_runs, run_step
 from lsat_core.runner.work_plan import (
     components,
     experiment_steps,
-    plan_work,
+    plan_seeds,
     step_of,
     strategies_needing,
 )
@@ -42,9 +42,10 @@ from lsat_core.store.lifecycle import (
 from lsat_core.store.models import ArtifactStatus, EventKind, Run
 from lsat_core.store.queries import get_experiment, list_runs
 from lsat_core.store.work_locks import work_lock
-from worker.canvas import build_canvas, gpu_worker_present
+from worker.canvas import SeededSpec, build_canvas, gpu_worker_present
 from worker.context import WorkerContext
 from worker.reporting import TaskReporter
+from worker.seed_workbenches import seed_workbench
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def launch(ctx: WorkerContext, app: Celery, experiment_id: int, task_id: str) ->
         logger.info("experiment %s is %s: not launched", experiment_id, status)
         return
     config = ctx.experiment_config(experiment_id)
-    bench = ctx.workbench(experiment_id, config)
+    bench = seed_workbench(ctx, experiment_id, config, config.seed)
     prepared = prepare_runs(ctx.engine, experiment_id, config, bench.stream)
     with session_scope(ctx.engine) as session:
         pending = start_runs(session, experiment_id, prepared.run_ids)
@@ -74,8 +75,11 @@ def launch(ctx: WorkerContext, app: Celery, experiment_id: int, task_id: str) ->
             settle_experiment(session, experiment_id)
         reporter.event("every run was already done (same config): nothing to train")
         return
-    plan = plan_work(config, pending)
-    canvas = build_canvas(app, experiment_id, plan, gpu_worker_present=gpu_worker_present(app))
+    started = set(pending.values())
+    plans = plan_seeds(
+        config, {seed: prepared.seed_runs(seed, among=started) for seed in config.seeds}
+    )
+    canvas = build_canvas(app, experiment_id, plans, gpu_worker_present=gpu_worker_present(app))
     # Logged before sending: cancelling finds every id it must revoke in the events.
     with session_scope(ctx.engine) as session:
         for queued_id, what, queue in canvas.tasks:
@@ -86,9 +90,13 @@ def launch(ctx: WorkerContext, app: Celery, experiment_id: int, task_id: str) ->
                 task_key=queued_id,
             )
     canvas.signature.apply_async()
+    models, chains, evaluations = (
+        sum(len(getattr(plan, part)) for plan in plans)
+        for part in ("models", "lineages", "evaluations")
+    )
     reporter.event(
-        f"launched {len(pending)} runs: {len(plan.models)} models in {len(plan.lineages)} "
-        f"lineages, {len(plan.evaluations)} evaluations"
+        f"launched {len(pending)} runs: {models} models in {chains} lineages, "
+        f"{evaluations} evaluations"
     )
 
 
@@ -100,44 +108,53 @@ def fail_launch(ctx: WorkerContext, experiment_id: int, task_id: str, error: str
 
 
 def _runs_needing(
-    ctx: WorkerContext, experiment_id: int, config: ExperimentConfig, spec: ModelSpec
+    ctx: WorkerContext, experiment_id: int, config: ExperimentConfig, model: SeededSpec
 ) -> tuple[int, ...]:
+    """The runs of the model's seed whose updates need it."""
+    seed = _seed_of(config, model)
     with session_scope(ctx.engine) as session:
-        runs = {run.strategy: run.id for run in list_runs(session, experiment_id)}
-    return tuple(runs[s] for s in strategies_needing(config, runs, spec))
+        runs = {
+            run.strategy: run.id for run in list_runs(session, experiment_id) if run.seed == seed
+        }
+    return tuple(runs[s] for s in strategies_needing(config.for_seed(seed), runs, model.spec))
+
+
+def _seed_of(config: ExperimentConfig, model: SeededSpec) -> int:
+    return config.seed if model.seed is None else model.seed
 
 
 def train_model(
-    ctx: WorkerContext, experiment_id: int, spec: ModelSpec, task_id: str, host: str
+    ctx: WorkerContext, experiment_id: int, model: SeededSpec, task_id: str, host: str
 ) -> None:
     config = ctx.experiment_config(experiment_id)
     reporter = TaskReporter(
-        ctx.engine, task_id, experiment_id, run_ids=_runs_needing(ctx, experiment_id, config, spec)
+        ctx.engine, task_id, experiment_id, run_ids=_runs_needing(ctx, experiment_id, config, model)
     )
+    label = model.label()
     if not reporter.still_wanted():
-        reporter.event(f"skipped train {spec.label()}: no active run needs it")
+        reporter.event(f"skipped train {label}: no active run needs it")
         return
-    bench = _bench_for_task(ctx, experiment_id, config, task_id, reporter)
-    reporter.event(f"started train {spec.label()} on {host}")
-    trained = bench.model(spec)
+    bench = _bench_for_task(ctx, experiment_id, config, _seed_of(config, model), task_id, reporter)
+    reporter.event(f"started train {label} on {host}")
+    trained = bench.model(model.spec)
     if trained.trained_now:
         metrics = trained.metrics
         seconds = float(metrics.get("seconds") or 0.0)
         reporter.event(
-            f"finished train {spec.label()}: best validation AUC {metrics.get('best_val_auc')}, "
+            f"finished train {label}: best validation AUC {metrics.get('best_val_auc')}, "
             f"{metrics.get('samples_trained')} samples in {seconds:.1f} s"
         )
     else:
-        reporter.event(f"finished train {spec.label()}: already trained")
+        reporter.event(f"finished train {label}: already trained")
 
 
 def fail_model(
-    ctx: WorkerContext, experiment_id: int, spec: ModelSpec, task_id: str, error: str
+    ctx: WorkerContext, experiment_id: int, model: SeededSpec, task_id: str, error: str
 ) -> list[int]:
-    """Fail the runs that need `spec` (directly or through a model continuing from it)."""
+    """Fail the runs that need the model (directly or through a model continuing from it)."""
     config = ctx.experiment_config(experiment_id)
-    run_ids = _runs_needing(ctx, experiment_id, config, spec)
-    message = f"training {spec.label()} failed: {error}"
+    run_ids = _runs_needing(ctx, experiment_id, config, model)
+    message = f"training {model.label()} failed: {error}"
     with session_scope(ctx.engine) as session:
         _error_event(session, experiment_id, task_id, message)
         return fail_runs(session, experiment_id, run_ids, message)
@@ -153,11 +170,14 @@ def evaluate_step(
     reporter = TaskReporter(ctx.engine, task_id, experiment_id, run_ids=(run_id,), run_id=run_id)
     if not reporter.still_wanted():
         return False
-    config = ctx.experiment_config(experiment_id)
     with session_scope(ctx.engine) as session:
-        strategy = session.get_one(Run, run_id).strategy
+        run = session.get_one(Run, run_id)
+        strategy, seed = run.strategy, run.seed
         recorded = train_period in recorded_periods(session, run_id)
-    bench = _bench_for_task(ctx, experiment_id, config, task_id, reporter)
+    stored = ctx.experiment_config(experiment_id)
+    config = stored.for_seed(seed)
+    bench = _bench_for_task(ctx, experiment_id, stored, seed, task_id, reporter)
+    what = f"{strategy} seed {seed}" if len(stored.seeds) > 1 else strategy
     if not recorded:
         if not _models_ready(ctx, bench, components(config, strategy, train_period)):
             return False
@@ -169,12 +189,12 @@ def evaluate_step(
             with session_scope(ctx.engine) as session:
                 recorded = train_period in recorded_periods(session, run_id)
             if not recorded:
-                reporter.event(f"started evaluate {strategy} at t={train_period} on {host}")
+                reporter.event(f"started evaluate {what} at t={train_period} on {host}")
                 run_step(ctx.engine, bench, run_id, strategy, step_of(config, train_period))
     finished = _finish_if_complete(ctx, bench, experiment_id, run_id, config)
     if not recorded:
         reporter.event(
-            f"finished evaluate {strategy} at t={train_period}"
+            f"finished evaluate {what} at t={train_period}"
             + ("; run succeeded" if finished else "")
         )
     return not recorded
@@ -205,10 +225,11 @@ def _bench_for_task(
     ctx: WorkerContext,
     experiment_id: int,
     config: ExperimentConfig,
+    seed: int,
     task_id: str,
     reporter: TaskReporter,
 ) -> Workbench:
-    bench = ctx.workbench(experiment_id, config)
+    bench = seed_workbench(ctx, experiment_id, config, seed)
     bench.owner = task_owner(task_id)
     bench.progress = reporter
     return bench

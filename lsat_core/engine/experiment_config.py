@@ -54,7 +54,9 @@ class SampleBudget:
         for name in ("train_per_period", "val_per_period", "test_per_period"):
             value = getattr(self, name)
             if value is not None and value < 8:
-                raise ConfigError(f"must be None (all) or at least 8, got {value}", where=name)
+                raise ConfigError(
+                    f"must be at least 8, or all of the part, got {value}", where=name
+                )
         check_seed(self.seed)
 
 
@@ -109,9 +111,15 @@ class ExperimentConfig:
     preset: str = "custom"
     """The preset these values came from (informational; the values themselves are stored)."""
     seed: int = 0
+    """The seed of this config's training: a run's seed."""
+    seeds: tuple[int, ...] = ()
+    """Seeds as an axis (docs/method.md section 9): every strategy runs once per seed, the run of
+    seed s with `for_seed(s)`'s config, whose training seeds are s while the sample budget (its
+    own seed) is shared by all seeds. The first is `seed`; empty: `seed` alone."""
 
     def __post_init__(self) -> None:
         check_seed(self.seed)
+        self._check_seeds()
         if not self.strategies:
             raise ConfigError("choose at least one strategy", where="strategies")
         if len(set(self.strategies)) != len(self.strategies):
@@ -150,13 +158,50 @@ class ExperimentConfig:
                 where="ta_reading",
             )
 
+    def _check_seeds(self) -> None:
+        if not self.seeds:
+            object.__setattr__(self, "seeds", (self.seed,))
+        object.__setattr__(self, "seeds", tuple(self.seeds))
+        for seed in self.seeds:
+            check_seed(seed, where="seeds")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ConfigError(f"a seed is listed twice in {list(self.seeds)}", where="seeds")
+        if self.seeds[0] != self.seed:
+            raise ConfigError(
+                f"the first seed must be seed = {self.seed}, got {list(self.seeds)}", where="seeds"
+            )
+        if len(self.seeds) > 1 and not self.lora.seed == self.classic.seed == self.seed:
+            raise ConfigError(
+                f"with several seeds the LoRA and classic training seeds follow seed = "
+                f"{self.seed}, got {self.lora.seed} and {self.classic.seed}",
+                where="seeds",
+            )
+
+    def for_seed(self, seed: int) -> ExperimentConfig:
+        """The config of the runs of `seed`: `seed` and the LoRA and classic training seeds set
+        to it (for the first seed, the training seeds as given), the samples unchanged."""
+        if seed not in self.seeds:
+            raise ConfigError(f"{seed} is not one of {list(self.seeds)}", where="seeds")
+        if seed == self.seed:
+            return dataclasses.replace(self, seeds=(seed,))
+        return dataclasses.replace(
+            self,
+            seed=seed,
+            seeds=(seed,),
+            lora=dataclasses.replace(self.lora, seed=seed),
+            classic=dataclasses.replace(self.classic, seed=seed),
+        )
+
     @property
     def num_periods(self) -> int:
         assert self.stream is not None
         return self.stream.num_periods
 
     def for_strategy(self, strategy: str) -> ExperimentConfig:
-        """The config of the run of `strategy` within this experiment."""
+        """The config of the run of `strategy` within this experiment (of one seed: with several,
+        `for_seed(s).for_strategy(strategy)`)."""
+        if len(self.seeds) > 1:
+            raise ValueError(f"{len(self.seeds)} seeds: choose one with for_seed first")
         return dataclasses.replace(self, strategies=(strategy,))
 
     def run_key(self, strategy: str) -> str:
@@ -181,7 +226,7 @@ class ExperimentConfig:
         for name, kind in nested.items():
             if values.get(name) is not None:
                 values[name] = config_from_dict(kind, values[name])
-        for name in ("strategies", "update_periods"):
+        for name in ("strategies", "update_periods", "seeds"):
             if values.get(name) is not None:
                 values[name] = tuple(values[name])
         unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.families import Progress
+from lsat_core.engine.workbench import Workbench
 from lsat_core.evaluation.protocols import FIXED_TARGET, summary_eval_periods
 from lsat_core.runner.assembly import experiment_stream, open_workbench
 from lsat_core.runner.period_loop import (
@@ -32,36 +33,50 @@ def run_experiment(
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
     stream = experiment_stream(config, settings)
-    bench = open_workbench(config, settings, engine, stream=stream)
-    for family in bench.families.values():
+    # The first seed's workbench is opened, and its backbone loaded, before anything is stored:
+    # a backbone that cannot be loaded stops the run with nothing written.
+    first = open_workbench(config.for_seed(config.seed), settings, engine, stream=stream)
+    for family in first.families.values():
         family.prepare()
     prepared = prepare_experiment(engine, config, stream, name)
+
+    def seed_bench(seed: int) -> Workbench:
+        bench = open_workbench(config.for_seed(seed), settings, engine, stream=stream)
+        if progress is not None:
+            bench.progress = progress
+        return bench
+
     if progress is not None:
-        bench.progress = progress
-    execute_experiment(engine, prepared, bench, on_step)
+        first.progress = progress
+    # The first seed's workbench stays referenced here: at most two backbones are loaded.
+    execute_experiment(engine, prepared, first, on_step, seed_bench=seed_bench)
     return engine, prepared
 
 
 def summary(
     engine: Engine, prepared: PreparedExperiment, config: ExperimentConfig
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """The served models' AUC per strategy and segment (all, warm, cold), one column per tested
-    period (per update period t for fixed-target, whose tested period is always D_T), and each
-    row's mean over the protocol's summary periods that were run."""
+    """The served models' AUC per strategy (and seed, with several) and segment (all, warm,
+    cold), one column per tested period (per update period t for fixed-target, whose tested
+    period is always D_T), and each row's mean over the protocol's summary periods that were
+    run."""
     with session_scope(engine) as session:
         frame = results_frame(session, list(prepared.run_ids.values()))
     model = frame[frame["role"] == "model"]
     by_update = config.protocol == FIXED_TARGET
     column = "train_period" if by_update else "eval_period"
+    several = len(config.seeds) > 1
+    index = ["strategy", "seed", "segment"] if several else ["strategy", "segment"]
     table = model.pivot_table(
-        index=["strategy", "segment"], columns=column, values="auc", aggfunc="mean", dropna=False
+        index=index, columns=column, values="auc", aggfunc="mean", dropna=False
     )
     order = [
-        (s, seg)
+        (s, seed, seg) if several else (s, seg)
         for s in config.strategies
+        for seed in config.seeds
         for seg in ("all", "warm", "cold")
-        if (s, seg) in table.index
     ]
+    order = list(dict.fromkeys(row for row in order if row in table.index))
     table = table.reindex(order)
     if by_update:
         return table, table.mean(axis=1)

@@ -3,8 +3,9 @@ periods, and the main knobs. The `lsat run`/`lsat submit` options and the dashbo
 both go through `build_config`, so the same values make the same config (and run keys).
 
 `build_config` also checks the strategy names against the registry, enforces what a submission
-may ask for (`WorkLimits`) and checks a backbone path, so every entry point refuses the same
-input with the same one-line error naming the field.
+may ask for (`WorkLimits`) and checks a backbone path or hub id (`hub_check`), so every entry
+point refuses the same input with the same one-line error naming the field (shown in the names
+users type by `option_names`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from lsat_core.errors import ConfigError
 from lsat_core.evaluation.protocols import plan_steps
 from lsat_core.llm.configs import BackboneConfig
 from lsat_core.paths import checked_backbone
+from lsat_core.runner.hub_check import check_hub_backbone
 from lsat_core.settings import WorkLimits
 from lsat_core.strategies.registry import check_strategies
 
@@ -53,19 +55,27 @@ def build_config(
     val_samples: int | None = None,
     test_samples: int | None = None,
     in_context_positives: int | None = None,
-    seed: int = 0,
+    seed: int | None = None,
+    seeds: str | None = None,
     limits: WorkLimits | None = None,
     backbone_root: Path | None = None,
+    base: ExperimentConfig | None = None,
 ) -> ExperimentConfig:
     """The ExperimentConfig of a preset with options as a user types them (CLI or form).
 
-    `limits`: caps on the work requested (default: `WorkLimits()`); `backbone_root`: confine a
-    backbone path to this folder (the dashboard's data dir; None for the trusted CLI)."""
+    `seed` or `seeds` (comma-separated; the first is `seed`): every strategy runs with each
+    seed, the samples drawn once with the first (docs/method.md section 9). `limits`: caps on the
+    work requested (default: `WorkLimits()`); `backbone_root`: confine a backbone path to this
+    folder (the dashboard's data dir; None for the trusted CLI); `base`: a stored config to start
+    from instead of the preset's (a cloned experiment: what no option names is kept from it)."""
     if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate <= 1):
         raise ConfigError(f"must lie in (0, 1], got {learning_rate}", where="learning_rate")
-    overrides: dict[str, Any] = {"dataset": dataset, "protocol": protocol, "seed": seed}
+    seed_list = seed_axis(seed, seeds)
+    first = seed_list[0]
+    overrides: dict[str, Any] = {"dataset": dataset, "protocol": protocol, "seed": first}
     if backbone and backbone.strip():
         name = checked_backbone(backbone, root=backbone_root)
+        check_hub_backbone(name)
         overrides["backbone"] = BackboneConfig(name_or_path=name)
     if m is not None:
         overrides["long_term_period"] = m
@@ -78,9 +88,13 @@ def build_config(
         overrides["update_periods"] = periods
     names = tuple(s.strip() for s in strategies.split(",") if s.strip())
     check_strategies(names)
-    config = preset_config(preset, names, **overrides)
+    config = (
+        preset_config(preset, names, **overrides)
+        if base is None
+        else _from_base(base, names, overrides)
+    )
     given: dict[str, Any] = {"r": rank, "learning_rate": learning_rate, "epochs": epochs}
-    lora = {k: v for k, v in (given | {"loss": loss}).items() if v is not None} | {"seed": seed}
+    lora = {k: v for k, v in (given | {"loss": loss}).items() if v is not None} | {"seed": first}
     sizes: dict[str, Any] = {
         "train_per_period": train_samples,
         "val_per_period": val_samples,
@@ -88,14 +102,40 @@ def build_config(
     }
     # 0 means the whole part (None in the budget); a size left out keeps the preset's.
     budget: dict[str, Any] = {k: (v or None) for k, v in sizes.items() if v is not None}
-    budget["seed"] = seed
+    budget["seed"] = first
     config = dataclasses.replace(
         config,
         lora=dataclasses.replace(config.lora, **lora),
+        classic=dataclasses.replace(config.classic, seed=first),
         budget=dataclasses.replace(config.budget, **budget),
+        seeds=seed_list,
     )
     check_limits(config, limits or WorkLimits())
     return config
+
+
+def _from_base(
+    base: ExperimentConfig, names: tuple[str, ...], overrides: dict[str, Any]
+) -> ExperimentConfig:
+    """`base` with these strategies and overrides (its own stream unless the dataset changes)."""
+    if overrides["dataset"] != base.dataset:
+        overrides["stream"] = None
+    return dataclasses.replace(base, strategies=names, seeds=(), **overrides)
+
+
+def seed_axis(seed: int | None, seeds: str | None) -> tuple[int, ...]:
+    """The seeds of `seed` or `seeds` (a comma-separated list whose first is `seed` if both)."""
+    listed = int_list(seeds, "seeds")
+    if listed is None:
+        return (0 if seed is None else seed,)
+    if not listed:
+        raise ConfigError(f"expected comma-separated integers, got {seeds!r}", where="seeds")
+    if seed is not None and seed != listed[0]:
+        raise ConfigError(
+            f"seed {seed} is not the first of the seeds {seeds}: give one or the other",
+            where="seeds",
+        )
+    return listed
 
 
 def check_limits(config: ExperimentConfig, limits: WorkLimits) -> None:
@@ -111,10 +151,13 @@ def check_limits(config: ExperimentConfig, limits: WorkLimits) -> None:
     _within("epochs", config.lora.epochs, limits.max_epochs, "LSAT_MAX_EPOCHS")
     _within("r", config.lora.r, limits.max_lora_rank, "LSAT_MAX_LORA_RANK")
     steps = len(plan_steps(config.protocol, config.num_periods, config.update_periods))
-    updates = len(config.strategies) * steps
+    seeds = len(config.seeds)
+    updates = len(config.strategies) * steps * seeds
     if updates > limits.max_updates:
+        per_seed = f" x {seeds} seeds" if seeds > 1 else ""
         raise ConfigError(
-            f"{len(config.strategies)} strategies x {steps} update periods = {updates} updates, "
+            f"{len(config.strategies)} strategies x {steps} update periods{per_seed} = "
+            f"{updates} updates, "
             f"over the limit of {limits.max_updates} per submission (LSAT_MAX_UPDATES); "
             "split it into several submissions",
             where="strategies",

@@ -1,8 +1,9 @@
 """The period loop: prepare an experiment in the store, then update and evaluate, period by period.
 
-`prepare_experiment` writes the stream, the experiment and one run per strategy (keyed: a run
-with the same config that another experiment already finished is reused, not redone).
-`execute_experiment` walks the protocol's steps in order and, for each step, every strategy:
+`prepare_experiment` writes the stream, the experiment and one run per strategy and seed (keyed:
+a run with the same config that another experiment already finished is reused, not redone).
+`execute_experiment` walks the seeds, then the protocol's steps in order and, for each step, every
+strategy:
 update at t, score the tested periods, record all/warm/cold AUCs with their cost, each step in its
 own transaction, so a watcher sees results arrive and a crash loses at most the step in flight.
 """
@@ -10,7 +11,7 @@ own transaction, so a watcher sees results arrive and a crash loses at most the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,13 +42,41 @@ from lsat_core.strategies.base import UpdatedModel
 from lsat_core.strategies.registry import get_strategy
 
 StepDone = Callable[[str, EvalStep], None]
+"""Called with the run's name and the step after each update."""
+
+
+@dataclass(frozen=True)
+class PreparedRun:
+    strategy: str
+    seed: int
+    name: str
+    """The strategy, with its seed when the experiment has several (`lsat_en/seed1`)."""
+    run_id: int
 
 
 @dataclass(frozen=True)
 class PreparedExperiment:
     experiment_id: int
-    run_ids: dict[str, int]
-    """strategy name -> run id."""
+    runs: tuple[PreparedRun, ...]
+    """One run per seed and strategy, seed by seed."""
+
+    @property
+    def run_ids(self) -> dict[str, int]:
+        """run name -> run id."""
+        return {run.name: run.run_id for run in self.runs}
+
+    def seed_runs(self, seed: int, among: Collection[int] | None = None) -> dict[str, int]:
+        """strategy -> run id of the runs of `seed` (only those in `among` if given)."""
+        return {
+            run.strategy: run.run_id
+            for run in self.runs
+            if run.seed == seed and (among is None or run.run_id in among)
+        }
+
+
+def run_name(strategy: str, seed: int, config: ExperimentConfig) -> str:
+    """A run's name: its strategy, and its seed when the experiment runs several."""
+    return f"{strategy}/seed{seed}" if len(config.seeds) > 1 else strategy
 
 
 def prepare_experiment(
@@ -65,8 +94,11 @@ def prepare_experiment(
 def prepare_runs(
     engine: Engine, experiment_id: int, config: ExperimentConfig, stream: Stream
 ) -> PreparedExperiment:
-    """The stream row and one run per strategy of a stored experiment, get-or-create by key (the
-    dashboard creates the experiment row; a worker builds its runs once the stream is built)."""
+    """The stream row and one run per seed and strategy of a stored experiment, get-or-create by
+    key (the dashboard creates the experiment row; a worker builds its runs once the stream is
+    built). A run's config is its seed's (`ExperimentConfig.for_seed`) narrowed to its strategy,
+    so runs of different seeds never share a key, and a run equal to one of another experiment
+    (a single-seed experiment of that seed, say) is that run."""
     with session_scope(engine) as session:
         stream_row = get_or_create_stream(
             session,
@@ -77,22 +109,25 @@ def prepare_runs(
             num_periods=stream.num_periods,
             period_stats=period_stats(stream).to_dict(orient="records"),
         )
-        run_ids = {}
-        for strategy in config.strategies:
-            run = get_or_create_run(
-                session,
-                key=config.run_key(strategy),
-                experiment_id=experiment_id,
-                name=strategy,
-                strategy=strategy,
-                backbone=config.backbone.name_or_path,
-                protocol=config.protocol,
-                config=config.for_strategy(strategy).to_dict(),
-                seed=config.seed,
-                stream_id=stream_row.id,
-            )
-            run_ids[strategy] = run.id
-    return PreparedExperiment(experiment_id, run_ids)
+        runs = []
+        for seed in config.seeds:
+            seeded = config.for_seed(seed)
+            for strategy in config.strategies:
+                name = run_name(strategy, seed, config)
+                run = get_or_create_run(
+                    session,
+                    key=seeded.run_key(strategy),
+                    experiment_id=experiment_id,
+                    name=name,
+                    strategy=strategy,
+                    backbone=config.backbone.name_or_path,
+                    protocol=config.protocol,
+                    config=seeded.for_strategy(strategy).to_dict(),
+                    seed=seed,
+                    stream_id=stream_row.id,
+                )
+                runs.append(PreparedRun(strategy, seed, name, run.id))
+    return PreparedExperiment(experiment_id, tuple(runs))
 
 
 def execute_experiment(
@@ -100,28 +135,46 @@ def execute_experiment(
     prepared: PreparedExperiment,
     bench: Workbench,
     on_step: StepDone | None = None,
+    *,
+    seed_bench: Callable[[int], Workbench] | None = None,
 ) -> None:
-    """Run every step of the protocol for every unfinished run, in order, in this process
-    (runs already succeeded are not redone; the life cycle is `lsat_core.store.lifecycle`'s)."""
+    """Run every step of the protocol for every unfinished run, seed after seed, in order, in
+    this process (runs already succeeded are not redone; the life cycle is
+    `lsat_core.store.lifecycle`'s). `bench` is the workbench of the first seed; `seed_bench`
+    opens another seed's, once the previous one is dropped (one backbone held at a time)."""
     config = bench.config
     steps = plan_steps(config.protocol, bench.stream.num_periods, config.update_periods)
     experiment_id = prepared.experiment_id
     with session_scope(engine) as session:
         pending = start_runs(session, experiment_id, prepared.run_ids)
+    names = {run.run_id: run.name for run in prepared.runs}
+    devices: set[str] = set()
+    current: Workbench | None = bench
+    del bench
     try:
-        for step in steps:
-            for strategy, run_id in pending.items():
-                run_step(engine, bench, run_id, strategy, step)
-                if on_step is not None:
-                    on_step(strategy, step)
+        for seed in dict.fromkeys(run.seed for run in prepared.runs):
+            if current is not None and current.config.seed != seed:
+                current = None  # the previous seed's models and backbone go first
+            runs = prepared.seed_runs(seed, among=set(pending.values()))
+            if not runs:
+                continue
+            if current is None:
+                if seed_bench is None:
+                    raise ValueError(f"seed {seed} needs a workbench: pass seed_bench")
+                current = seed_bench(seed)
+            for step in steps:
+                for strategy, run_id in runs.items():
+                    run_step(engine, current, run_id, strategy, step)
+                    if on_step is not None:
+                        on_step(names[run_id], step)
+            devices.add(bench_device(current))
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
         with session_scope(engine) as session:
             finish_runs(session, experiment_id, pending.values(), error=error)
         raise
-    device = bench_device(bench)
     with session_scope(engine) as session:
-        finish_runs(session, experiment_id, pending.values(), device=device)
+        finish_runs(session, experiment_id, pending.values(), device=", ".join(sorted(devices)))
 
 
 def bench_device(bench: Workbench) -> str:

@@ -7,6 +7,10 @@ grouped into lineages, and one evaluation per (run, step) that can start as soon
 models are ready. A lineage is a chain of models where each continues from the previous one
 (fine-tuning: `ModelSpec.parent`); models without a parent are lineages of one, independent of
 each other, so they can train in parallel on different workers.
+
+An experiment with several seeds is one plan per seed (`plan_seeds`): a seed's models are keyed
+by its config (`ExperimentConfig.for_seed`), so models are shared across strategies within a
+seed and never across seeds, and the experiment trains k times the models of one seed.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class WorkPlan:
     lineages: tuple[tuple[ModelSpec, ...], ...]
     """Models to train, each tuple in training order (a parent before its child)."""
     evaluations: tuple[Evaluation, ...]
+    seed: int = 0
+    """The seed whose config keys these models and runs."""
 
     @property
     def models(self) -> tuple[ModelSpec, ...]:
@@ -118,11 +124,26 @@ def lineages(specs: Iterable[ModelSpec]) -> tuple[tuple[ModelSpec, ...], ...]:
 
 
 def plan_work(config: ExperimentConfig, run_ids: Mapping[str, int]) -> WorkPlan:
-    """The jobs that bring the runs `run_ids` (strategy -> run id) through every step."""
+    """The jobs that bring the runs `run_ids` (strategy -> run id) of the config's seed through
+    every step (a config of one seed: `ExperimentConfig.for_seed`)."""
+    if len(config.seeds) > 1:
+        raise ValueError(f"{len(config.seeds)} seeds: plan each with for_seed, or plan_seeds")
     steps = experiment_steps(config)
     evaluations = tuple(
         Evaluation(strategy, run_id, step, components(config, strategy, step.train_period))
         for step in steps
         for strategy, run_id in run_ids.items()
     )
-    return WorkPlan(lineages(models_needed(config, run_ids, steps)), evaluations)
+    return WorkPlan(lineages(models_needed(config, run_ids, steps)), evaluations, config.seed)
+
+
+def plan_seeds(
+    config: ExperimentConfig, run_ids: Mapping[int, Mapping[str, int]]
+) -> tuple[WorkPlan, ...]:
+    """One plan per seed of `run_ids` (seed -> strategy -> run id), in the config's seed order;
+    a seed with no run left is not planned."""
+    return tuple(
+        plan_work(config.for_seed(seed), run_ids[seed])
+        for seed in config.seeds
+        if run_ids.get(seed)
+    )

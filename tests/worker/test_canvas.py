@@ -33,11 +33,14 @@ def _members(canvas):
 
 
 def _train(signature):
-    return tuple(signature.args[1].values())
+    """(family, role, period) of a train task of seed 0."""
+    *spec, seed = signature.args[1].values()
+    assert seed == 0
+    return tuple(spec)
 
 
 def test_lineages_are_chains_in_one_group_and_models_link_to_their_evaluations(settings, plan):
-    canvas = build_canvas(client_app(settings), 7, plan, gpu_worker_present=True)
+    canvas = build_canvas(client_app(settings), 7, [plan], gpu_worker_present=True)
     members = _members(canvas)
     # The two in-context evaluations need no model: they are sent directly.
     direct = [m for m in members if m.task == EVALUATE_STEP]
@@ -73,29 +76,29 @@ def test_lineages_are_chains_in_one_group_and_models_link_to_their_evaluations(s
     assert {q for spec, q in queues.items() if spec[0] == "mf"} == {"cpu"}
     ids = [task_id for task_id, _, _ in canvas.tasks]
     assert len(ids) == len(set(ids)) == 9 + 8  # models + evaluations
-    assert "e7-train-lora-fine_tune-2" in ids and "e7-eval-r12-t3" in ids
+    assert "e7-train-lora-fine_tune-2-s0" in ids and "e7-eval-r12-t3" in ids
 
 
 def test_without_a_gpu_worker_everything_goes_to_the_cpu_queue(settings, plan):
-    canvas = build_canvas(client_app(settings), 7, plan, gpu_worker_present=False)
+    canvas = build_canvas(client_app(settings), 7, [plan], gpu_worker_present=False)
     assert {queue for _, _, queue in canvas.tasks} == {"cpu"}
 
 
 def test_the_canvas_is_sent_with_no_result_backend(settings, plan):
     """Sent through the filesystem broker: one message per lineage head and direct evaluation;
     the rest of a chain and the links travel inside those messages (JSON)."""
-    canvas = build_canvas(client_app(settings), 7, plan, gpu_worker_present=False)
+    canvas = build_canvas(client_app(settings), 7, [plan], gpu_worker_present=False)
     canvas.signature.apply_async()
     folder = settings.data_dir / "broker" / "queue"
     messages = [json.loads(path.read_text()) for path in sorted(Path(folder).iterdir())]
     assert len(messages) == 2 + 2 + 3
     by_id = {m["headers"]["id"]: m for m in messages}
-    head = by_id["e7-train-lora-fine_tune-1"]
+    head = by_id["e7-train-lora-fine_tune-1-s0"]
     assert head["content-type"] == "application/json"
     body = json.loads(base64.b64decode(head["body"]))
     args, _, embed = body
-    assert args == [7, {"family": "lora", "role": "fine_tune", "period": 1}]
+    assert args == [7, {"family": "lora", "role": "fine_tune", "period": 1, "seed": 0}]
     assert [step["options"]["task_id"] for step in embed["chain"]] == [
-        "e7-train-lora-fine_tune-3",
-        "e7-train-lora-fine_tune-2",
+        "e7-train-lora-fine_tune-3-s0",
+        "e7-train-lora-fine_tune-2-s0",
     ]
