@@ -134,8 +134,9 @@ def protocol_summary(results: pd.DataFrame, protocol: str, num_periods: int) -> 
         .join(means)
         .reset_index()
     )
-    summary["ci_low"] = summary["mean_auc"] - summary["half"]
-    summary["ci_high"] = summary["mean_auc"] + summary["half"]
+    # Clipped to [0, 1] as every stored AUC interval is (docs/method.md section 9).
+    summary["ci_low"] = (summary["mean_auc"] - summary["half"]).clip(lower=0.0)
+    summary["ci_high"] = (summary["mean_auc"] + summary["half"]).clip(upper=1.0)
     summary["cells"] = summary["cells"].fillna(0).astype(int)
     summary["planned_cells"] = planned
     return summary.sort_values("run_id", ignore_index=True)[list(SUMMARY_COLUMNS)]

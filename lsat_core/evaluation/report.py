@@ -187,8 +187,9 @@ def headline_table(results: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
         cells=("auc", "size"),
     )
     half_mean = (z_se**2).groupby(level="run_id").sum() ** 0.5 / means["cells"]
-    means["ci_low"] = means["mean_auc"] - half_mean
-    means["ci_high"] = means["mean_auc"] + half_mean
+    # Clipped to [0, 1] as every stored AUC interval is (docs/method.md section 9).
+    means["ci_low"] = (means["mean_auc"] - half_mean).clip(lower=0.0)
+    means["ci_high"] = (means["mean_auc"] + half_mean).clip(upper=1.0)
     table = runs.join(means).reset_index()
     table["cells"] = table["cells"].fillna(0).astype(int)
     table["uauc_users"] = table["uauc_users"].astype("float64")

@@ -133,3 +133,15 @@ def test_fixed_target_pools_every_update_tested_on_the_last_period():
     report = comparison_report(results, predictions, "fixed-target", 4)
     assert report.cells == tuple(cells) and report.standard
     assert report.paired.loc[0, "cells"] == 3 and len(report.paired_cells) == 3
+
+
+def test_a_headline_interval_stays_within_zero_and_one():
+    # One cell with AUC 0.99 whose stored DeLong interval is clipped at 1 (z*se = 0.03 below):
+    # the headline's interval is 0.96 .. 1, not 0.96 .. 1.02.
+    row = {"run_id": 1, "run_name": "a", "strategy": "a", "seed": 0, "train_period": 1}
+    row |= {"eval_period": 2, "role": "model", "segment": "all", "auc": 0.99, "ci_low": 0.96}
+    row |= {"ci_high": 1.0, "uauc": None, "uauc_users": None}
+    predictions = scored(1, (1, 2), 1.0)[0].iloc[:0]
+    report = comparison_report(pd.DataFrame([row]), predictions, "next-period", 3)
+    (headline,) = report.headline.to_dict("records")
+    assert (headline["ci_low"], headline["ci_high"]) == pytest.approx((0.96, 1.0))
