@@ -3,8 +3,12 @@
 The config is built by the very function `lsat run` and `lsat submit` use
 (`lsat_core.runner.options.build_config`), so a form and a command line with the same values queue
 the same experiment, and every value is checked by `ExperimentConfig` (a `ConfigError` whose
-`where` names the field at fault). The form is reached over the network: its backbone path must
+`where` names the field at fault, shown under the form's label by
+`lsat_core.runner.option_names`). The form is reached over the network: its backbone path must
 lie inside the data dir, and the work it asks for within the deployment's `WorkLimits`.
+
+A past experiment's stored config fills the form (`cloned_form`): the fields it shows are
+editable, and the settings it does not show are kept from that config.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from pathlib import Path
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.presets import preset_config
+from lsat_core.errors import InputError
+from lsat_core.runner.option_names import in_user_terms
 from lsat_core.runner.options import build_config
 from lsat_core.settings import WorkLimits
 from lsat_core.strategies.registry import strategy_names
@@ -42,7 +48,10 @@ class LaunchForm:
     knobs: Knobs
     update_periods: str
     """Comma-separated update periods t; empty: the preset's."""
-    seed: int = 0
+    seeds: str = "0"
+    """Comma-separated seeds: every strategy runs once per seed (docs/method.md section 9)."""
+    base: ExperimentConfig | None = None
+    """The past experiment's config the form was filled from (None: the preset's)."""
 
 
 def preset_defaults(preset: str, dataset: str, protocol: str) -> tuple[Knobs, ExperimentConfig]:
@@ -60,8 +69,42 @@ def preset_defaults(preset: str, dataset: str, protocol: str) -> tuple[Knobs, Ex
     return knobs, config
 
 
+def cloned_form(config: ExperimentConfig) -> LaunchForm:
+    """The form filled from a stored experiment config, with that config as its base."""
+    budget = config.budget
+    knobs = Knobs(
+        m=config.long_term_period,
+        rank=config.lora.r,
+        learning_rate=config.lora.learning_rate,
+        epochs=config.lora.epochs,
+        train_samples=budget.train_per_period or 0,
+        val_samples=budget.val_per_period or 0,
+        test_samples=budget.test_per_period or 0,
+    )
+    periods = config.update_periods
+    return LaunchForm(
+        dataset=config.dataset,
+        protocol=config.protocol,
+        preset=config.preset,
+        strategies=config.strategies,
+        backbone=config.backbone.name_or_path,
+        knobs=knobs,
+        update_periods="" if periods is None else ",".join(map(str, periods)),
+        seeds=",".join(map(str, config.seeds)),
+        base=config,
+    )
+
+
 def experiment_config(form: LaunchForm, data_dir: Path, limits: WorkLimits) -> ExperimentConfig:
-    """The validated config of the form; raises InputError naming the field at fault."""
+    """The validated config of the form; raises InputError naming the field at fault under the
+    form's label."""
+    try:
+        return _build(form, data_dir, limits)
+    except InputError as exc:
+        raise in_user_terms(exc, "form") from None
+
+
+def _build(form: LaunchForm, data_dir: Path, limits: WorkLimits) -> ExperimentConfig:
     knobs = form.knobs
     return build_config(
         strategies=",".join(form.strategies),
@@ -77,9 +120,10 @@ def experiment_config(form: LaunchForm, data_dir: Path, limits: WorkLimits) -> E
         train_samples=knobs.train_samples,
         val_samples=knobs.val_samples,
         test_samples=knobs.test_samples,
-        seed=form.seed,
+        seeds=form.seeds,
         limits=limits,
         backbone_root=data_dir,
+        base=form.base,
     )
 
 

@@ -131,6 +131,14 @@ def experiment(experiment_id: int) -> pd.Series | None:
         return None if row is None else _frame([row], EXPERIMENT_COLUMNS).iloc[0]
 
 
+@st.cache_data(ttl=LIST_TTL_S, show_spinner=False)
+def stored_config(experiment_id: int) -> dict | None:
+    """The config an experiment was launched with (`ExperimentConfig.to_dict()`), or None."""
+    with read_scope(engine()) as session:
+        row = get_experiment(session, experiment_id)
+        return None if row is None else dict(row.config)
+
+
 @st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
 def experiment_runs(experiment_id: int) -> pd.DataFrame:
     """The experiment's runs, oldest first (RUN_COLUMNS)."""

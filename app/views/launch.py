@@ -1,6 +1,7 @@
 """Launch a comparison: dataset, protocol, strategies, backbone, a preset and its main knobs,
 checked as they are typed, with an estimate of the work; the experiment is queued for the workers
-and followed on the Run monitor.
+and followed on the Run monitor. A past experiment's configuration can fill the form, to be
+edited and launched as a new experiment.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from lsat_core.engine.presets import PRESETS
 from lsat_core.errors import InputError, LsatError
 from lsat_core.evaluation.protocols import PROTOCOLS
 from lsat_core.llm.configs import BackboneConfig
+from lsat_core.runner.option_names import user_name
 from lsat_core.runner.options import DEFAULT_STRATEGIES
 from lsat_core.strategies.registry import STRATEGIES
 
@@ -24,25 +26,14 @@ from lsat_core.strategies.registry import STRATEGIES
 # Widget keys of the knobs, by Knobs field; a new preset, dataset or protocol resets them.
 KNOB_KEYS = {name: f"launch_{name}" for name in Knobs.__dataclass_fields__}
 LAUNCHED_KEY = "launch_experiment_id"
+CLONE_KEY = "launch_clone"
+BASE_KEY = "launch_base"
+# The stored config the form was filled from (its id and config dict); a new preset, dataset or
+# protocol drops it, as it resets the knobs.
 M_HELP = (
     "m: LSAT's long-term LoRA is the full-retraining LoRA of period m (trained on D_1..D_m), "
     "frozen from then on; before m, full retraining at t stands in for it."
 )
-# Config fields as the form labels them, for the error messages.
-FIELD_LABELS = {
-    "long_term_period": "m",
-    "update_periods": "Update periods",
-    "r": "LoRA rank",
-    "learning_rate": "Learning rate",
-    "epochs": "Epochs",
-    "train_per_period": "Train samples per period",
-    "val_per_period": "Validation samples per period",
-    "test_per_period": "Test samples per period",
-    "strategies": "Strategies",
-    "name_or_path": "Backbone",
-    "backbone": "Backbone",
-    "seed": "Seed",
-}
 
 
 def _choices() -> tuple[str, str, str]:
@@ -63,6 +54,7 @@ def _choices() -> tuple[str, str, str]:
 def _reset() -> None:
     """Put the chosen preset's values into the knobs."""
     state = st.session_state
+    state.pop(BASE_KEY, None)
     knobs, _ = launch_form.preset_defaults(
         state["launch_preset"], state["launch_dataset"], state["launch_protocol"]
     )
@@ -83,7 +75,9 @@ def _knobs(defaults: Knobs, preset_config: ExperimentConfig) -> tuple[Knobs, str
         f"{_samples(defaults.val_samples)} validation / {_samples(defaults.test_samples)} test."
     )
     row = st.columns(5)
-    m = row[0].number_input("m", min_value=1, step=1, key=KNOB_KEYS["m"], help=M_HELP)
+    m = row[0].number_input(
+        user_name("long_term_period", "form"), min_value=1, step=1, key=KNOB_KEYS["m"], help=M_HELP
+    )
     update_periods = row[1].text_input(
         "Update periods",
         key="launch_update_periods",
@@ -152,6 +146,77 @@ def _count(value: int | None) -> str:
     return "?" if value is None else f"{value:,}"
 
 
+def _clone_picker() -> None:
+    """Pick a past experiment whose stored configuration fills the form."""
+    experiments = service.experiments()
+    if experiments.empty:
+        return
+    labels = {row.id: f"#{row.id} {row.name} ({row.status})" for row in experiments.itertuples()}
+    with st.expander("Start from a past experiment", expanded=CLONE_KEY in st.session_state):
+        columns = st.columns([3, 1], vertical_alignment="bottom")
+        chosen = columns[0].selectbox(
+            "Experiment",
+            list(labels),
+            index=None,
+            format_func=labels.get,
+            key=CLONE_KEY,
+            placeholder="an experiment to copy",
+        )
+        columns[1].button(
+            "Fill the form",
+            key="launch_clone_fill",
+            disabled=chosen is None,
+            on_click=_fill_from,
+            args=(chosen,),
+            help="Every field of the form from its stored configuration; what the form does not "
+            "show (other training settings) is kept from it too.",
+        )
+
+
+def _fill_from(experiment_id: int) -> None:
+    """Put a stored experiment's configuration into the form's fields (before they are drawn)."""
+    stored = service.stored_config(experiment_id)
+    try:
+        config = ExperimentConfig.from_dict(stored or {})
+    except (InputError, TypeError, ValueError) as exc:
+        st.session_state["launch_clone_error"] = (
+            f"Experiment #{experiment_id}'s configuration cannot be read by this version: {exc}"
+        )
+        return
+    form = launch_form.cloned_form(config)
+    state = st.session_state
+    state.update(
+        {
+            "launch_dataset": form.dataset,
+            "launch_protocol": form.protocol,
+            "launch_strategies": [s for s in form.strategies if s in STRATEGIES],
+            "launch_backbone": form.backbone,
+            "launch_update_periods": form.update_periods,
+            "launch_seeds": form.seeds,
+            BASE_KEY: (experiment_id, config.to_dict()),
+        }
+    )
+    if form.preset in PRESETS:
+        state["launch_preset"] = form.preset
+    for name, key in KNOB_KEYS.items():
+        state[key] = getattr(form.knobs, name)
+
+
+def _base() -> ExperimentConfig | None:
+    """The stored config the form was filled from, said so on the page."""
+    error = st.session_state.pop("launch_clone_error", None)
+    if error:
+        st.error(error)
+    if BASE_KEY not in st.session_state:
+        return None
+    experiment_id, stored = st.session_state[BASE_KEY]
+    st.caption(
+        f"Filled from experiment #{experiment_id}: edit any field; settings the form does not "
+        "show are kept from it. A new dataset, protocol or preset starts from the preset again."
+    )
+    return ExperimentConfig.from_dict(stored)
+
+
 def _launch(config: ExperimentConfig, name: str) -> None:
     try:
         st.session_state[LAUNCHED_KEY] = service.submit_experiment(config.to_dict(), name)
@@ -174,6 +239,8 @@ def _launched() -> None:
 
 
 st.header("Launch a comparison")
+_clone_picker()
+base = _base()
 dataset, protocol, preset = _choices()
 strategies = st.multiselect(
     "Strategies",
@@ -195,9 +262,15 @@ backbone = st.text_input(
 defaults, preset_base = launch_form.preset_defaults(preset, dataset, protocol)
 knobs, update_periods = _knobs(defaults, preset_base)
 columns = st.columns(2)
-seed = columns[0].number_input("Seed", min_value=0, step=1, key="launch_seed")
+seeds = columns[0].text_input(
+    user_name("seeds", "form"),
+    value="0",
+    key="launch_seeds",
+    help="Comma-separated seeds, e.g. 0,1,2: every strategy runs once per seed, all on the same "
+    "samples (drawn with the first), so runs pair seed with seed; k seeds are k times the work.",
+)
 form = LaunchForm(
-    dataset, protocol, preset, tuple(strategies), backbone, knobs, update_periods, int(seed)
+    dataset, protocol, preset, tuple(strategies), backbone, knobs, update_periods, seeds, base
 )
 name = columns[1].text_input("Name", key="launch_name", placeholder=launch_form.default_name(form))
 settings = service.settings()
@@ -207,8 +280,7 @@ try:
     )
 except InputError as exc:
     config = None
-    message = str(exc).removeprefix(f"{exc.where}: ")
-    st.error(f"{FIELD_LABELS.get(exc.where or '', exc.where)}: {message}", icon=":material/error:")
+    st.error(str(exc), icon=":material/error:")
 st.subheader("Work")
 if config is not None:
     _estimate(config)

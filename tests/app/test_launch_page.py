@@ -109,7 +109,7 @@ def test_an_m_past_the_last_period_is_refused_with_the_config_error(launch_page,
     app.number_input(key="launch_m").set_value(20).run()
 
     assert [e.value for e in app.error] == [
-        "m: m = 20 must lie in 1..19 (the stream has 20 periods)"
+        "m (long-term period): m = 20 must lie in 1..19 (the stream has 20 periods)"
     ]
     assert app.button(key="launch_submit").disabled
     assert not app.metric  # no estimate of a config that cannot run
@@ -212,7 +212,7 @@ def test_work_over_the_limits_is_refused_naming_the_field_and_the_limit(
     app.number_input(key="launch_epochs").set_value(1)
     app.number_input(key="launch_test_samples").set_value(10**9).run()
     assert [e.value for e in app.error] == [
-        "Test samples per period: 1,000,000,000 is over the limit of 100,000 "
+        "Test samples per period (0 = all): 1,000,000,000 is over the limit of 100,000 "
         "(LSAT_MAX_SAMPLES_PER_PERIOD)"
     ]
     assert app.button(key="launch_submit").disabled
