@@ -152,7 +152,8 @@ def _clone_picker() -> None:
     if experiments.empty:
         return
     labels = {row.id: f"#{row.id} {row.name} ({row.status})" for row in experiments.itertuples()}
-    with st.expander("Start from a past experiment", expanded=CLONE_KEY in st.session_state):
+    chosen_before = st.session_state.get(CLONE_KEY) is not None
+    with st.expander("Start from a past experiment", expanded=chosen_before):
         columns = st.columns([3, 1], vertical_alignment="bottom")
         chosen = columns[0].selectbox(
             "Experiment",
