@@ -1,6 +1,7 @@
-"""Seeds as an axis through the worker's jobs: the launch plans every seed's models under their
-own keys and task ids, and the train and evaluate jobs, run in the canvas's order, store the
-same results as the in-process run (`lsat run --seeds`)."""
+"""Seeds as an axis through the worker: the launch plans every seed's models under their own
+keys and task ids, and the train and evaluate jobs, run in the canvas's order here or by a real
+worker process (embedded mode), store the same results as the in-process run
+(`lsat run --seeds`)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
-from live_workers import data_dir_with_cache
+from live_workers import Workers, data_dir_with_cache, wait_for_experiment, worker_env
 from tiny_llm import tiny_experiment
 
+from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.runner.in_process import run_experiment
 from lsat_core.settings import Settings
-from lsat_core.store.engine import session_scope
+from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import RunStatus
 from lsat_core.store.queries import get_experiment, list_runs, results_frame
@@ -23,14 +25,43 @@ from lsat_core.store.runs import create_experiment
 from worker import jobs
 from worker.canvas import SeededSpec, train_task_id
 from worker.context import WorkerContext
-from worker.queue_client import client_app
+from worker.queue_client import client_app, submit_experiment
 
 pytestmark = pytest.mark.timeout(600)
+KEY = ["strategy", "seed", "train_period", "eval_period", "role", "segment"]
+COLUMNS = [*KEY, "n", "positives", "auc", "coefficient"]
 
 
-@pytest.fixture(autouse=True)
+def comparable(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[COLUMNS].sort_values(KEY).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def config(tiny_model_dir: Path) -> ExperimentConfig:
+    """short_term and lsat_en (sharing their short-term LoRAs) at t = 2, 3, seeds 0 and 1."""
+    return tiny_experiment(tiny_model_dir, ("short_term", "lsat_en"), seeds=(0, 1))
+
+
+@pytest.fixture(scope="module")
+def in_process(
+    config: ExperimentConfig, ml1m_cache: Path, tmp_path_factory: pytest.TempPathFactory
+) -> pd.DataFrame:
+    """The same experiment run in this process on one torch thread, as a worker runs it."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        data = data_dir_with_cache(tmp_path_factory.mktemp("in-process"), ml1m_cache)
+        engine, prepared = run_experiment(config, Settings.for_data_dir(data), name="reference")
+    finally:
+        torch.set_num_threads(threads)
+    with session_scope(engine) as session:
+        frame = results_frame(session, list(prepared.run_ids.values()))
+    engine.dispose()
+    return comparable(frame)
+
+
+@pytest.fixture
 def one_torch_thread() -> Iterator[None]:
-    """Both paths on one thread, so that their results agree exactly."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
@@ -38,18 +69,9 @@ def one_torch_thread() -> Iterator[None]:
 
 
 def test_the_jobs_train_each_seed_apart_and_match_the_in_process_run(
-    tmp_path: Path, ml1m_cache: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+    config, in_process, tmp_path: Path, ml1m_cache: Path, monkeypatch, one_torch_thread
 ) -> None:
-    config = tiny_experiment(tiny_model_dir, ("short_term", "lsat_en"), seeds=(0, 1))
-    reference_engine, reference = run_experiment(
-        config,
-        Settings.for_data_dir(data_dir_with_cache(tmp_path / "ref", ml1m_cache)),
-        name="in process",
-    )
-    with session_scope(reference_engine) as session:
-        expected = results_frame(session, list(reference.run_ids.values()))
-
-    settings = Settings.for_data_dir(data_dir_with_cache(tmp_path / "jobs", ml1m_cache))
+    settings = Settings.for_data_dir(data_dir_with_cache(tmp_path, ml1m_cache))
     upgrade(settings.database_url)
     ctx = WorkerContext(settings)
     with session_scope(ctx.engine) as session:
@@ -87,10 +109,27 @@ def test_the_jobs_train_each_seed_apart_and_match_the_in_process_run(
     assert sorted((run.name, run.seed) for run in runs) == sorted(
         (f"{s}/seed{seed}", seed) for s in config.strategies for seed in (0, 1)
     )
-    key = ["strategy", "seed", "train_period", "eval_period", "role", "segment"]
-    columns = [*key, "n", "positives", "auc", "coefficient"]
-    pd.testing.assert_frame_equal(
-        actual[columns].sort_values(key).reset_index(drop=True),
-        expected[columns].sort_values(key).reset_index(drop=True),
-        check_exact=True,
-    )
+    pd.testing.assert_frame_equal(comparable(actual), in_process, check_exact=True)
+
+
+def test_a_worker_process_runs_the_seeds_like_the_in_process_run(
+    config, in_process, tmp_path: Path, ml1m_cache: Path
+) -> None:
+    """Embedded mode (filesystem broker, SQLite), one worker on both queues: the train tasks'
+    messages carry their seed."""
+    settings = Settings.for_data_dir(data_dir_with_cache(tmp_path, ml1m_cache))
+    upgrade(settings.database_url)
+    workers = Workers(worker_env(settings), tmp_path)
+    engine = make_engine(settings.database_url)
+    try:
+        workers.start("solo", queues=("gpu", "cpu"))
+        workers.wait_ready("solo")
+        experiment_id = submit_experiment(settings, config.to_dict(), "two seeds")
+        experiment = wait_for_experiment(engine, experiment_id)
+        assert (experiment.status, experiment.error) == (RunStatus.SUCCEEDED, None)
+        with session_scope(engine) as session:
+            actual = results_frame(session, [run.id for run in list_runs(session, experiment_id)])
+        pd.testing.assert_frame_equal(comparable(actual), in_process, check_exact=True)
+    finally:
+        workers.stop_all()
+        engine.dispose()
