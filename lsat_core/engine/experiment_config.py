@@ -14,11 +14,11 @@ from typing import Any, Literal
 from lsat_core.baselines.config import ClassicTrainConfig
 from lsat_core.configs import config_from_dict, config_hash, config_to_dict
 from lsat_core.data.datasets import DATASETS, dataset_spec
+from lsat_core.data.held_out_items import check_held_out_share
 from lsat_core.data.stream_config import StreamConfig
 from lsat_core.engine.merge_refresh_config import MergeRefreshConfig
 from lsat_core.engine.update_settings import UpdateSettings
 from lsat_core.errors import ConfigError
-from lsat_core.data.held_out_items import check_held_out_share
 from lsat_core.evaluation.protocols import (
     DEFAULT_HELD_OUT_SHARE,
     NEXT_PERIOD,
