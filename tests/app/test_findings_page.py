@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cli.report_command import findings_json, report_of
+from cli.report_command import findings_json, findings_text, report_of
 from lsat_core.evaluation.metrics import auc_with_ci
 from lsat_core.evaluation.protocols import HELD_OUT_ITEMS, NEXT_PERIOD
 from lsat_core.store import (
@@ -142,6 +142,8 @@ def test_the_page_shows_each_finding_with_its_verdict_and_agrees_with_lsat_repor
     finally:
         engine.dispose()
     printed = findings_json(compared)
+    text = findings_text(compared).splitlines()
+    assert text[1:] == [f"- [{f['verdict']}] {f['sentence']}" for f in printed]
     assert [f["verdict"] for f in printed] == ["supported", "not enough evidence", "supported"]
     assert [printed[0]["sentence"], printed[2]["sentence"]] == [sentences[0], sentences[2]]
     # Its finding 2 falls back on the next-period runs, which have no cold sample.
