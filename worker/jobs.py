@@ -232,6 +232,7 @@ def _bench_for_task(
     bench = seed_workbench(ctx, experiment_id, config, seed)
     bench.owner = task_owner(task_id)
     bench.progress = reporter
+    bench.experiment_id = experiment_id
     return bench
 
 

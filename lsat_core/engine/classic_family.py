@@ -17,6 +17,7 @@ Threads: classic models train and score on the CPU with one torch thread (`one_t
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ from lsat_core.baselines.registry import (
 from lsat_core.baselines.text_features import ItemTextFeatures, title_embeddings
 from lsat_core.baselines.training import ValidationRecord
 from lsat_core.configs import config_to_dict
+from lsat_core.curve_points import CurveKind, CurvePoint, CurveSink, no_curve
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
 from lsat_core.engine.families import Progress, TrainingOutcome, keep_if_worse
@@ -67,6 +69,13 @@ def one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def optimizer_steps(samples_trained: int, train_size: int, batch_size: int) -> int:
+    """Adam steps taken after `samples_trained` samples: full batches, and a short last one
+    in each epoch (baselines/training.py)."""
+    epochs, into_epoch = divmod(samples_trained, train_size)
+    return epochs * -(-train_size // batch_size) + -(-into_epoch // batch_size)
 
 
 class ClassicFamily:
@@ -142,15 +151,26 @@ class ClassicFamily:
         val: SampleSet,
         init: Recommender | None,
         progress: Progress,
+        curve: CurveSink = no_curve,
     ) -> TrainingOutcome:
         train = self.training_set(spec, train)
         if self._config.classic_whole_periods:
             val = self._part(spec.val_part)
         total = self._config.classic.max_epochs * len(train)
         what = f"train {spec.label()}"
+        batch_size = self._config.classic.batch_size
+        lowest_val_loss = math.inf
 
         def report(record: ValidationRecord) -> None:
+            nonlocal lowest_val_loss
             progress(what, record.samples_trained, total)
+            seen = record.samples_trained
+            step = optimizer_steps(seen, len(train), batch_size)
+            # The loop keeps the weights of the lowest validation loss (baselines/training.py).
+            is_best = record.val_loss < lowest_val_loss
+            lowest_val_loss = min(lowest_val_loss, record.val_loss)
+            curve(CurvePoint(CurveKind.TRAIN_LOSS, step, seen, record.train_loss))
+            curve(CurvePoint(CurveKind.VAL_AUC, step, seen, record.val_auc, is_best))
 
         model = self.new_model()
         started = time.process_time()
@@ -160,14 +180,18 @@ class ClassicFamily:
             )
         cpu_seconds = time.process_time() - started
         start = fitted.initial_val_auc
+        if start is not None:  # the model fine-tuning starts from, validated before training
+            curve(CurvePoint(CurveKind.VAL_AUC, 0, 0, start))
         kept, best_val_auc, kept_previous = keep_if_worse(init, model, fitted.best_val_auc, start)
         best = fitted.history[fitted.best]
+        best_step = optimizer_steps(best.samples_trained, len(train), batch_size)
         return TrainingOutcome(
             model=kept,
             best_val_auc=best_val_auc,
             start_val_auc=start,
             kept_previous=kept_previous,
             samples_trained=fitted.cost.samples_trained,
+            kept_step=0 if kept_previous else best_step,
             tokens_trained=None,
             seconds=fitted.cost.seconds,
             device=fitted.cost.device,

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from lsat_core.curve_points import CurveSink, no_curve
 from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 
@@ -26,6 +27,9 @@ class TrainingOutcome:
     kept_previous: bool = False
     """Fine-tuning did worse on validation than the model it started from, which was kept."""
     samples_trained: int = 0
+    kept_step: int = 0
+    """The optimizer step of the checkpoint kept (0: the model it started from): the best
+    point of its learning curve."""
     tokens_trained: int | None = None
     seconds: float = 0.0
     device: str = "cpu"
@@ -80,7 +84,10 @@ class ModelFamily(Protocol):
         val: SampleSet,
         init: Any | None,
         progress: Progress,
-    ) -> TrainingOutcome: ...
+        curve: CurveSink = no_curve,
+    ) -> TrainingOutcome:
+        """Train `spec`, reporting progress and its learning curve's points to `curve`."""
+        ...
 
     def save(self, model: Any, directory: Path) -> str:
         """Write atomically; return the content SHA-256."""

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from lsat_core.configs import config_to_dict
+from lsat_core.curve_points import CurveSink, no_curve
 from lsat_core.data.prompts import build_prompts
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
@@ -89,6 +90,7 @@ class LoraFamily:
         val: SampleSet,
         init: Adapter | None,
         progress: Progress,
+        curve: CurveSink = no_curve,
     ) -> TrainingOutcome:
         trained = train_adapter(
             self.backbone,
@@ -100,6 +102,7 @@ class LoraFamily:
             init_adapter=init,
             proximal_coefficient=self.proximal_coefficient(spec),
             progress=lambda done, total: progress(f"train {spec.label()}", done, total),
+            curve=curve,
         )
         model, best_val_auc, kept_previous = keep_if_worse(
             init, trained.adapter, trained.best_val_auc, trained.start_val_auc
@@ -111,6 +114,7 @@ class LoraFamily:
             start_val_auc=trained.start_val_auc,
             kept_previous=kept_previous,
             samples_trained=cost.samples_trained,
+            kept_step=0 if kept_previous else trained.best_step,
             tokens_trained=cost.tokens_trained,
             seconds=cost.wall_seconds,
             device=cost.device,

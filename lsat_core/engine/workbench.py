@@ -41,6 +41,7 @@ from lsat_core.store.artifacts import (
     invalidate_artifact,
 )
 from lsat_core.store.engine import session_scope
+from lsat_core.store.learning_curves import CurveModel, CurveRecorder, finish_curve
 from lsat_core.store.models import ArtifactStatus
 
 STALE_CLAIM = timedelta(hours=6)
@@ -75,6 +76,8 @@ class Workbench:
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:in-process")
     """Claims by the same owner are re-acquired: a rerun on this host resumes its own work."""
     progress: Progress = _no_progress
+    experiment_id: int | None = None
+    """The experiment whose work this is: the learning curves of the models it trains say so."""
     _sets: dict[tuple[int, str], SampleSet] = field(default_factory=dict, init=False)
     _train_sets: dict[ModelSpec, SampleSet] = field(default_factory=dict, init=False)
     _models: dict[str, TrainedModel] = field(default_factory=dict, init=False)
@@ -182,9 +185,17 @@ class Workbench:
         try:
             train = self.train_set(spec)
             val = self.samples(*spec.val_part)
-            outcome: TrainingOutcome = family.train(
-                spec, train, val, parent.model if parent else None, self.progress
+            curve = CurveRecorder(
+                self.engine,
+                CurveModel(
+                    key, spec.label(), spec.family, spec.role, spec.period, self.experiment_id
+                ),
             )
+            curve.start()
+            outcome: TrainingOutcome = family.train(
+                spec, train, val, parent.model if parent else None, self.progress, curve=curve
+            )
+            curve.flush()
             directory, sha256 = write_model_folder(
                 self.models_dir / key, lambda folder: family.save(outcome.model, folder)
             )
@@ -197,6 +208,7 @@ class Workbench:
             complete_artifact(
                 session, key, self.owner, path=str(directory), sha256=sha256, metrics=metrics
             )
+            finish_curve(session, key, outcome.kept_step)
         collect_other_folders(directory, staging_older_than=STALE_CLAIM)
         return TrainedModel(spec, key, outcome.model, metrics, True)
 

@@ -22,6 +22,7 @@ import torch
 from transformers import PreTrainedModel
 
 from lsat_core.configs import config_to_dict
+from lsat_core.curve_points import CurveKind, CurvePoint, CurveSink, no_curve
 from lsat_core.errors import ConfigError, InputError
 from lsat_core.evaluation.metrics import auc_with_ci
 from lsat_core.llm.adapters import Adapter
@@ -89,13 +90,15 @@ def train_adapter(
     init_adapter: Adapter | None = None,
     progress: ProgressCallback | None = None,
     proximal_coefficient: float = 0.0,
+    curve: CurveSink = no_curve,
 ) -> TrainedAdapter:
     """Train a LoRA adapter (a fresh one, or `init_adapter` further) on prompts with binary labels,
     validating on the val set every `config.eval_every` steps; returns the best one seen.
 
     `proximal_coefficient` mu > 0 (with `init_adapter`) adds mu / 2 * ||theta - theta_init||^2
     over the LoRA tensors to every step's loss: proximal fine-tuning (docs/method.md section 3).
-    `progress(step, total_steps)` is called after every optimizer step.
+    `progress(step, total_steps)` is called after every optimizer step, `curve` with each
+    step's training loss and each validation's AUC (step 0: `init_adapter`'s).
     """
     started = time.perf_counter()
     y_train = _binary_labels(train_labels, len(train_prompts), "train_labels")
@@ -133,8 +136,10 @@ def train_adapter(
         return auc
 
     start_val_auc = validate() if init_adapter is not None else None
+    if start_val_auc is not None:
+        curve(CurvePoint(CurveKind.VAL_AUC, 0, 0, start_val_auc))
     loop, best = _run_steps(
-        backbone, model, config, examples, validate, progress, proximal_coefficient
+        backbone, model, config, examples, validate, progress, proximal_coefficient, curve
     )
     assert best.weights is not None  # the last step is always validated
     adapter = Adapter(
@@ -179,6 +184,7 @@ def _run_steps(
     validate: Callable[[], float],
     progress: ProgressCallback | None,
     proximal_coefficient: float,
+    curve: CurveSink,
 ) -> tuple[_Loop, _BestSoFar]:
     """The training loop proper: epochs of shuffled batches, validation, early stopping."""
     total_steps = math.ceil(len(examples.sequences) / config.batch_size) * config.epochs
@@ -199,8 +205,11 @@ def _run_steps(
                 step = loop.step(order[start : start + config.batch_size])
                 if progress is not None:
                     progress(step, total_steps)
+                curve(CurvePoint(CurveKind.TRAIN_LOSS, step, loop.samples, loop.last_loss))
                 if step % config.eval_every == 0 or step == total_steps:
-                    best.record(step, validate(), lambda: host.weights(shape))
+                    auc = validate()
+                    best.record(step, auc, lambda: host.weights(shape))
+                    curve(CurvePoint(CurveKind.VAL_AUC, step, loop.samples, auc, best.step == step))
                 if step == total_steps or best.stop:
                     break
     finally:
@@ -297,6 +306,8 @@ class _Loop:
             self.optimizer, lambda step: max(0.0, 1.0 - step / total_steps) if decay else 1.0
         )
         self.steps_done = 0
+        self.last_loss = math.nan
+        """The last step's loss, as its gradient weighs its micro-batches."""
         self.samples = 0
         self.tokens = 0
         self.padding = 0
@@ -324,10 +335,13 @@ class _Loop:
         # step's gradient is then the same however its samples are grouped.
         items = [self._loss_items(g) for g in groups]
         total_items = sum(items)
+        step_loss = torch.zeros((), device=self.backbone.device)
         for group, group_items in zip(groups, items, strict=True):
             with self.autocast():
                 loss = self._mean_loss(group)
-            (loss * (group_items / total_items)).backward()
+            weighted = loss * (group_items / total_items)
+            weighted.backward()
+            step_loss += weighted.detach().float()
         self._add_proximal_gradient()
         if self.config.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.params, self.config.max_grad_norm)
@@ -335,6 +349,7 @@ class _Loop:
         self.optimizer.zero_grad(set_to_none=True)
         self.scheduler.step()
         self.steps_done += 1
+        self.last_loss = float(step_loss)
         return self.steps_done
 
     def _add_proximal_gradient(self) -> None:

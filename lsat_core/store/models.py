@@ -35,6 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from lsat_core.curve_points import CurveKind
+
 # Constraint names are part of the schema that migrations refer to; a fixed convention keeps them
 # identical on SQLite and PostgreSQL and lets SQLite batch migrations find them.
 NAMING_CONVENTION = {
@@ -415,3 +417,47 @@ class Progress(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     """When the task first reported progress."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingCurve(Base):
+    """The learning curve of one trained model (docs/method.md sections 2.3 and 5): one row per
+    model key, its points in `training_curve_points`. A retraining of the key (a redelivered
+    task, a claim taken over) replaces the points (`learning_curves.start_curve`)."""
+
+    __tablename__ = "training_curves"
+    __table_args__ = (UniqueConstraint("model_key", name="uq_training_curves_model_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_key: Mapped[str] = mapped_column(
+        String(255), ForeignKey("artifacts.key", ondelete="CASCADE")
+    )
+    """The artifact's key: deleting the model deletes its curve."""
+    experiment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiments.id", ondelete="SET NULL"), index=True
+    )
+    """The experiment whose work trained it (None: trained outside an experiment)."""
+    label: Mapped[str] = mapped_column(String(128))
+    """The model spec's label, e.g. "lora:fine_tune@3"."""
+    family: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32))
+    period: Mapped[int]
+    best_step: Mapped[int | None]
+    """The step of the validation whose weights are kept: the best so far while training, the
+    kept checkpoint once trained (0: fine-tuning kept the model it started from)."""
+    finished: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingCurvePoint(Base):
+    """One point of a learning curve: keyed by (curve, kind, step), so a point written again
+    replaces the stored one instead of adding a second."""
+
+    __tablename__ = "training_curve_points"
+
+    curve_id: Mapped[int] = mapped_column(
+        ForeignKey("training_curves.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[CurveKind] = mapped_column(_string_enum(CurveKind, "curve_kind"), primary_key=True)
+    step: Mapped[int] = mapped_column(primary_key=True)
+    samples_seen: Mapped[int] = mapped_column(BigInteger)
+    value: Mapped[float]

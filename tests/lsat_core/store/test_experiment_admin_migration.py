@@ -24,7 +24,7 @@ def test_a_0002_store_keeps_its_experiments_untagged_and_listed(store_url: str) 
             ),
             {"now": datetime.now(UTC)},
         )
-    upgrade(store_url)
+    upgrade(store_url, "0003")
     assert current_revision(store_url) == "0003"
     with session_scope(engine) as session:
         (old,) = list_experiments(session)

@@ -34,6 +34,8 @@ TABLES = {
     "progress",
     "runs",
     "streams",
+    "training_curve_points",
+    "training_curves",
 }
 
 
@@ -47,7 +49,7 @@ def test_upgrade_creates_every_table_at_head_and_is_idempotent(store_url: str) -
     assert current_revision(store_url) is None
     upgrade(store_url)
     upgrade(store_url)
-    assert current_revision(store_url) == head_revision() == "0003"
+    assert current_revision(store_url) == head_revision() == "0004"
     engine = make_engine(store_url)
     assert set(inspect(engine).get_table_names()) == TABLES
     engine.dispose()

@@ -54,7 +54,7 @@ class RecordingFamily:
     def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
         return given
 
-    def train(self, spec, train, val, init, progress) -> TrainingOutcome:
+    def train(self, spec, train, val, init, progress, curve=None) -> TrainingOutcome:
         self.trained.append(spec)
         if spec in self.kept:
             return TrainingOutcome(init, 0.7, start_val_auc=0.7, kept_previous=True)

@@ -1,0 +1,151 @@
+"""Every trained model stores its learning curve, and its best point is the checkpoint kept
+(issue 12 item 4; docs/method.md sections 2.3 and 5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from lsat_core.curve_points import CurveKind, CurvePoint, CurveSink
+from lsat_core.engine.families import TrainingOutcome
+from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
+from lsat_core.engine.sample_sets import SampleSet
+from lsat_core.engine.workbench import Workbench
+from lsat_core.runner.assembly import open_workbench
+from lsat_core.store.engine import make_engine, read_scope
+from lsat_core.store.learning_curves import curves_frame
+from lsat_core.store.migrate import upgrade
+
+FAKE = "fake"
+
+
+class CrashingFamily:
+    """Reports a curve, and crashes half-way through its first training."""
+
+    name = FAKE
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def key_config(self, spec: ModelSpec) -> dict[str, Any]:
+        return {}
+
+    def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
+        return given
+
+    def train(self, spec, train, val, init, progress, curve: CurveSink) -> TrainingOutcome:
+        self.attempts += 1
+        for step in (1, 2, 3):
+            curve(CurvePoint(CurveKind.TRAIN_LOSS, step, 10 * step, 1.0 / step + self.attempts))
+            curve(CurvePoint(CurveKind.VAL_AUC, step, 10 * step, 0.5 + 0.1 * step, step == 2))
+            if self.attempts == 1 and step == 2:
+                raise RuntimeError("worker lost")
+        return TrainingOutcome(model=b"weights", best_val_auc=0.7, kept_step=2)
+
+    def save(self, model: bytes, directory: Path) -> str:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "model.bin").write_bytes(model)
+        return "sha"
+
+    def load(self, directory: Path) -> bytes:
+        return (directory / "model.bin").read_bytes()
+
+
+@dataclass(frozen=True)
+class _Stream:
+    key: str = "stream"
+
+
+@dataclass(frozen=True)
+class _Config:
+    seed: int = 0
+
+
+def test_a_crashed_training_retried_stores_one_curve_and_a_delivery_again_adds_none(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    family = CrashingFamily()
+
+    def bench() -> Workbench:
+        workbench = Workbench(
+            config=_Config(),  # type: ignore[arg-type]
+            stream=_Stream(),  # type: ignore[arg-type]
+            families={FAKE: family},  # type: ignore[dict-item]
+            engine=engine,
+            models_dir=tmp_path / "models",
+            owner="task-1",
+        )
+        spec_samples = SampleSet(key="samples", frame=pd.DataFrame({"item": ["a"]}))
+        workbench._train_sets[SPEC] = spec_samples
+        workbench._sets[SPEC.val_part] = spec_samples
+        return workbench
+
+    with pytest.raises(RuntimeError, match="worker lost"):
+        bench().model(SPEC)
+    bench().model(SPEC)  # the task delivered again: the claim is its own, it trains again
+    assert bench().model(SPEC).trained_now is False  # and once more: loaded, not trained
+    with read_scope(engine) as session:
+        frame = curves_frame(session)
+    assert family.attempts == 2
+    loss = frame[frame["kind"] == "loss"]
+    assert list(loss["step"]) == [1, 2, 3]
+    assert list(loss["value"]) == pytest.approx([3.0, 2.5, 1 / 3 + 2])  # the second attempt's
+    best = frame[frame["is_best"]]
+    assert list(best["step"]) == [2] and frame["finished"].all()
+    engine.dispose()
+
+
+SPEC = ModelSpec(FAKE, "full", 1)
+
+
+def _curve(engine, key: str) -> pd.DataFrame:
+    with read_scope(engine) as session:
+        return curves_frame(session, model_keys=[key])
+
+
+def _assert_curve_matches(engine, trained, x_column: str) -> None:
+    """Loss and validation points stored; the best point is the checkpoint the model kept.
+    `x_column`: what the family's `val_history` counts (LoRA: steps; classic: samples)."""
+    frame = _curve(engine, trained.key)
+    metrics = trained.metrics
+    loss, val = frame[frame["kind"] == "loss"], frame[frame["kind"] == "val_auc"]
+    assert len(loss) > 0 and loss["value"].notna().all()
+    trained_val = val[val["step"] > 0]
+    history = metrics["val_history"]
+    assert list(trained_val[x_column]) == [x for x, _ in history]
+    assert list(trained_val["value"]) == pytest.approx([auc for _, auc in history])
+    (best,) = frame[frame["is_best"]].itertuples()
+    assert best.value == pytest.approx(metrics["best_val_auc"])
+    if metrics["kept_previous"]:
+        assert (best.step, best.value) == (0, pytest.approx(metrics["start_val_auc"]))
+    elif x_column == "step":
+        assert best.step == metrics["best_step"]
+    else:
+        assert best.samples_seen == metrics["best_samples_trained"]
+    assert frame["finished"].all()
+
+
+@pytest.mark.parametrize("family", [LORA, "mf"])
+def test_a_trained_model_stores_its_curve_with_the_kept_checkpoint_best(
+    settings, tiny_config, family
+) -> None:
+    strategy = "fine_tune" if family == LORA else "mf:fine_tune"
+    config = tiny_config((strategy,), classic_whole_periods=False)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    bench = open_workbench(config, settings, engine)
+    continued = bench.model(ModelSpec(family, FINE_TUNE, 2))
+    first = bench.model(ModelSpec(family, FINE_TUNE, 1))
+    x_column = "step" if family == LORA else "samples_seen"
+    _assert_curve_matches(engine, first, x_column)
+    _assert_curve_matches(engine, continued, x_column)
+    start = _curve(engine, continued.key)
+    assert start[start["kind"] == "val_auc"]["step"].iloc[0] == 0  # the model it started from
+    engine.dispose()
