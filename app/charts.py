@@ -186,3 +186,38 @@ def segment_lines(
             ],
         )
     )
+
+
+def learning_curves(
+    data: pd.DataFrame, *, x: str, x_title: str, color_title: str
+) -> alt.HConcatChart:
+    """Training loss and validation AUC of trained models side by side, one line per `series`,
+    the checkpoint each model kept as a filled diamond on its AUC line.
+
+    Columns: `series`, `x`, kind (loss | val_auc), value, is_best
+    (`lsat_core.store.learning_curves.curves_frame`, with a `series` column added).
+    """
+    x_encoding = alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format="~s"))
+    color = alt.Color("series:N", title=color_title)
+    tooltip = [
+        alt.Tooltip("series:N", title=color_title),
+        alt.Tooltip(f"{x}:Q", title=x_title, format=","),
+        alt.Tooltip("value:Q", format=AUC_FORMAT),
+    ]
+    base = alt.Chart().encode(x=x_encoding, color=color, tooltip=tooltip)
+    loss = (
+        base.transform_filter(alt.datum.kind == "loss")
+        .mark_line()
+        .encode(y=alt.Y("value:Q", title="loss"))
+        .properties(title="Training loss")
+    )
+    validations = base.transform_filter(alt.datum.kind == "val_auc").encode(
+        y=alt.Y("value:Q", title="validation AUC", scale=alt.Scale(zero=False))
+    )
+    best = validations.transform_filter(alt.datum.is_best).mark_point(
+        shape="diamond", size=160, filled=True, stroke="black", strokeWidth=1, opacity=1
+    )
+    auc = alt.layer(
+        validations.mark_line(point=True), best, title="Validation AUC (diamond: checkpoint kept)"
+    )
+    return alt.hconcat(loss, auc, data=data)

@@ -27,6 +27,7 @@ from app import auth, store_reads
 from app.work_estimate import PeriodSize
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, read_scope
+from lsat_core.store.learning_curves import curves_frame as learning_curves_frame
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import RunStatus
 from lsat_core.store.queries import (
@@ -175,6 +176,14 @@ def _experiment_curves(experiment_id: int, marker: tuple[int, str]) -> pd.DataFr
     with read_scope(engine()) as session:
         run_ids = list(session.scalars(store_reads.experiment_run_ids(experiment_id)))
         return store_reads.curves_frame(session, run_ids)
+
+
+@st.cache_data(ttl=LIVE_TTL_S, show_spinner=False)
+def learning_curves(experiment_ids: tuple[int, ...]) -> pd.DataFrame:
+    """The learning curves of the models the experiments trained, one row per point
+    (`lsat_core.store.learning_curves.CURVE_COLUMNS`); live, as models report while training."""
+    with read_scope(engine()) as session:
+        return learning_curves_frame(session, experiment_ids=experiment_ids)
 
 
 @st.cache_data(ttl=LIST_TTL_S, show_spinner=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import analysis, charts
+from app import analysis, charts, learning_curves_panel
 from app.comparison_reads import Compared, compared
 from app.experiments_choice import choose_experiments
 from app.paper_reference import REFERENCE_BACKBONE, REFERENCE_PROTOCOL, paper_auc
@@ -226,6 +226,8 @@ st.subheader("Accuracy against cost")
 _cost_section(summary, shown.results, name)
 st.subheader("Paired tests")
 _paired_section(shown, run_labels, name)
+st.subheader("Learning curves")
+learning_curves_panel.compare_section(experiment_ids)
 st.subheader("Validation curves of the ensemble weight")
 _curves_section(
     shown.curves, shown.results.drop_duplicates("run_id")[["run_id", "label", "strategy"]]

@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from app import analysis, auth, charts, experiment_records, progress_panel, service
+from app import (
+    analysis,
+    auth,
+    charts,
+    experiment_records,
+    learning_curves_panel,
+    progress_panel,
+    service,
+)
 from app.experiment_labels_panel import labels_panel
 from app.experiment_picker import ChosenExperiment, choose_experiment
 from app.widgets import chart_with_csv, csv_download, format_seconds, latex_download, select_id
@@ -237,6 +245,8 @@ def live_panel() -> None:
     _runs_section(runs, results, planned)
     st.subheader("Progress")
     _progress_section(chosen.id)
+    st.subheader("Learning curves")
+    learning_curves_panel.monitor_section(chosen.id)
     st.subheader("AUC per period")
     _results_section(results, chosen)
     st.subheader("Events")
