@@ -4,8 +4,8 @@
 for an experiment of one seed. The seeds of an experiment each have their own workbench, since
 their training seeds, and so their model keys, differ (docs/method.md section 9): for an
 experiment of several seeds the workbench of the latest seed is kept here instead, under
-(experiment, seed), sharing the stream with the seed before it. One is held at a time, to bound
-memory (a backbone each).
+(experiment, seed), sharing the stream and the loaded backbone of the seed before it, so a worker
+whose tasks go from seed to seed loads the backbone once.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def seed_workbench(
     held = _held.get(ctx)
     if held is not None and held[0] == (experiment_id, seed):
         return held[1]
-    stream = held[1].stream if held is not None and held[0][0] == experiment_id else None
-    _held.pop(ctx, None)  # the previous seed's models and backbone go before new ones load
-    bench = open_workbench(seeded, ctx.settings, ctx.engine, stream=stream)
+    sibling = held[1] if held is not None and held[0][0] == experiment_id else None
+    _held.pop(ctx, None)  # the previous seed's models go before new ones load
+    bench = open_workbench(seeded, ctx.settings, ctx.engine, sibling=sibling)
     _held[ctx] = ((experiment_id, seed), bench)
     return bench

@@ -6,6 +6,8 @@ config and rebuilds the same workbench, so the same models get the same keys.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import Engine
 
 from lsat_core.data.datasets import load_stream
@@ -48,15 +50,36 @@ def open_workbench(
     *,
     stream: Stream | None = None,
     owner: str | None = None,
+    sibling: Workbench | None = None,
 ) -> Workbench:
-    stream = stream if stream is not None else experiment_stream(config, settings)
+    """`sibling`: the workbench of another seed of the experiment, whose stream and loaded
+    backbone this one shares (seeds differ in their training seeds only)."""
+    if stream is None:
+        stream = sibling.stream if sibling is not None else experiment_stream(config, settings)
+    families = build_families(config, stream, settings)
+    if sibling is not None and sibling.config.backbone == config.backbone:
+        share_backbone(families, sibling.families)
     bench = Workbench(
         config=config,
         stream=stream,
-        families=build_families(config, stream, settings),
+        families=families,
         engine=engine,
         models_dir=settings.artifacts_dir / "models",
     )
     if owner is not None:
         bench.owner = owner
     return bench
+
+
+def share_backbone(families: Mapping[str, ModelFamily], loaded: Mapping[str, ModelFamily]) -> None:
+    """Give the LoRA family of `families` the backbone that `loaded`'s LoRA family has loaded, if
+    it has (the same backbone config: the caller's to check): one backbone in memory, loaded once,
+    whatever the seed. Adapters live in one PEFT host per backbone, as when one family trains
+    many (`lsat_core.llm.peft_host`)."""
+    mine, theirs = families.get(LORA), loaded.get(LORA)
+    if not (isinstance(mine, LoraFamily) and isinstance(theirs, LoraFamily)):
+        return
+    # `backbone` is a functools.cached_property: its value, once loaded, is in the instance's
+    # __dict__, and assigning it is how another instance is given it.
+    if "backbone" in vars(theirs):
+        mine.backbone = theirs.backbone

@@ -41,14 +41,14 @@ def run_experiment(
     prepared = prepare_experiment(engine, config, stream, name)
 
     def seed_bench(seed: int) -> Workbench:
-        bench = open_workbench(config.for_seed(seed), settings, engine, stream=stream)
+        bench = open_workbench(config.for_seed(seed), settings, engine, sibling=first)
         if progress is not None:
             bench.progress = progress
         return bench
 
     if progress is not None:
         first.progress = progress
-    # The first seed's workbench stays referenced here: at most two backbones are loaded.
+    # Every seed's workbench shares the first one's stream and loaded backbone.
     execute_experiment(engine, prepared, first, on_step, seed_bench=seed_bench)
     return engine, prepared
 

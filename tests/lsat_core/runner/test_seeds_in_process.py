@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from tiny_llm import tiny_experiment
 
+from lsat_core.engine import lora_family
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.runner.in_process import run_experiment, summary
 from lsat_core.settings import Settings
@@ -36,10 +37,19 @@ def two_seeds(tiny_model_dir: Path) -> ExperimentConfig:
 
 
 def test_every_strategy_runs_once_per_seed_on_the_same_test_samples(
-    settings: Settings, tiny_model_dir: Path
+    settings: Settings, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    loads = []
+    load_backbone = lora_family.load_backbone
+
+    def counted(*args, **kwargs):
+        loads.append(args)
+        return load_backbone(*args, **kwargs)
+
+    monkeypatch.setattr(lora_family, "load_backbone", counted)
     config = two_seeds(tiny_model_dir)
     engine, prepared = run_experiment(config, settings, name="two seeds")
+    assert len(loads) == 1  # the seeds share one loaded backbone
 
     assert list(prepared.run_ids) == [
         "short_term/seed0",
