@@ -17,9 +17,10 @@ VERDICT_COLORS = {SUPPORTED: "green", CONTRADICTED: "red"}  # not enough evidenc
 NUMBER_FORMATS = {
     **{
         name: st.column_config.NumberColumn(format="%.4f")
-        for name in ("estimate", "ci_low", "ci_high")
+        for name in ("estimate", "ci_low", "ci_high", "uauc")
     },
     **{name: st.column_config.NumberColumn(format="%.2e") for name in ("p_value", "p_holm")},
+    "uauc_users": st.column_config.NumberColumn(format="%d"),
 }
 
 st.header("Findings")

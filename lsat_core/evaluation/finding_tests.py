@@ -15,7 +15,20 @@ import pandas as pd
 
 from lsat_core.evaluation.paired import holm, pooled_paired_delong
 
-TEST_COLUMNS = ("test", "a", "b", "samples", "estimate", "ci_low", "ci_high", "p_value", "p_holm")
+TEST_COLUMNS = (
+    "test",
+    "a",
+    "b",
+    "samples",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_holm",
+    "uauc",
+    "uauc_users",
+)
+"""`uauc` and `uauc_users`: beside a cold-item AUC only (finding 2), not used by the verdict."""
 
 
 @dataclass(frozen=True)
@@ -126,9 +139,9 @@ def result_row(
     ci_high: float | None = None,
     p_value: float | None = None,
 ) -> dict[str, Any]:
-    values = (estimate, ci_low, ci_high, p_value)
-    numbers = [math.nan if v is None else float(v) for v in values]
-    return dict(zip(TEST_COLUMNS, (test, a, b, int(samples), *numbers, math.nan), strict=True))
+    numbers = [math.nan if v is None else float(v) for v in (estimate, ci_low, ci_high, p_value)]
+    cells = (test, a, b, int(samples), *numbers, math.nan, math.nan, math.nan)  # p_holm, uAUC
+    return dict(zip(TEST_COLUMNS, cells, strict=True))
 
 
 def add_holm(rows: list[dict[str, Any]]) -> None:

@@ -48,6 +48,7 @@ from lsat_core.evaluation.protocols import (
     HELD_OUT_ITEMS,
     NEXT_PERIOD,
 )
+from lsat_core.evaluation.user_auc import user_auc
 
 SUPPORTED, CONTRADICTED, NOT_ENOUGH = "supported", "contradicted", "not enough evidence"
 VERDICTS = (SUPPORTED, CONTRADICTED, NOT_ENOUGH)
@@ -243,8 +244,11 @@ def _common_cold(served: pd.DataFrame, run_ids: list[int]) -> pd.DataFrame:
 
 
 def _auc_row(name: str, frame: pd.DataFrame) -> dict[str, Any]:
+    """The cold-item AUC, and beside it the uAUC: a model that cannot tell unseen items apart
+    still ranks the samples of users who like more above the others' (docs/method.md section 9,
+    finding 2), which the global AUC counts and the uAUC does not."""
     auc = None if frame.empty else auc_with_ci(frame["label"], frame["score"])
-    return result_row(
+    row = result_row(
         f"{name} on cold items",
         name,
         None,
@@ -253,6 +257,10 @@ def _auc_row(name: str, frame: pd.DataFrame) -> dict[str, Any]:
         auc.ci_low if auc else None,
         auc.ci_high if auc else None,
     )
+    per_user = user_auc(frame["user"], frame["label"], frame["score"])
+    if per_user.uauc is not None:
+        row |= {"uauc": per_user.uauc, "uauc_users": float(per_user.users)}
+    return row
 
 
 def _cold_paired_row(
@@ -435,4 +443,6 @@ def _describe(row: pd.Series) -> str:
     text = f"{row['test']} {sign}{row['estimate']:.4f} {interval}, n {row['samples']:,}"
     if not math.isnan(row["p_holm"]):
         text += f", Holm p {row['p_holm']:.2g}" if row["p_holm"] > 0 else ", Holm p < 1e-300"
+    if not math.isnan(row["uauc"]):
+        text += f" (uAUC {row['uauc']:.4f} over {row['uauc_users']:,.0f} users)"
     return text

@@ -59,6 +59,7 @@ def planted(
                         "part": "test",
                         "role": "model",
                         "sample_id": np.arange(samples) + 10_000 * evaluated,
+                        "user": np.arange(samples) % 40,
                         "label": labels,
                         "warm": ~cold,
                         "score": score,
@@ -139,6 +140,13 @@ def test_finding_2_supported_on_held_out_items():
     assert readings["mf:full_retrain on cold items"] == "near 0.5"
     assert readings["full_retrain - sasrec:full_retrain on cold items"] == "LLM above"
     assert 2600 < result.tests["samples"].iloc[0] < 3400  # half of 2 x 3000
+    # Beside each cold AUC its uAUC, over the 40 users; paired rows have none.
+    per_user = result.tests.set_index("test")[["uauc", "uauc_users"]]
+    assert per_user.loc["full_retrain on cold items", "uauc"] > 0.7
+    assert abs(per_user.loc["mf:full_retrain on cold items", "uauc"] - 0.5) < 0.05
+    assert per_user["uauc_users"].iloc[:3].tolist() == [40, 40, 40]
+    assert per_user["uauc"].iloc[3:].isna().all()
+    assert "(uAUC " in result.sentence
 
 
 def test_finding_2_prefers_held_out_items_to_cold_warm():
