@@ -50,5 +50,6 @@ for finding in found:
         if finding.protocol is not None:
             st.caption(f"Tests on the {finding.protocol} experiments among those chosen.")
         if not finding.tests.empty:
-            st.dataframe(finding.tests, hide_index=True, column_config=NUMBER_FORMATS)
+            shown = finding.tests.dropna(axis="columns", how="all")  # uAUC: finding 2 only
+            st.dataframe(shown, hide_index=True, column_config=NUMBER_FORMATS)
             csv_download(finding.tests, f"finding_{finding.number}")
