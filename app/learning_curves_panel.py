@@ -29,11 +29,11 @@ def _kind(family: str, role: str) -> str:
     return f"{family} {role.replace('_', '-')}"
 
 
-def _model_state(points: pd.DataFrame) -> str:
+def _model_state(points: pd.DataFrame, unfinished: str) -> str:
     """'t=2: training, step 12' or 't=2: kept step 8 (AUC 0.7125)'."""
     period = points["period"].iloc[0]
     if not points["finished"].iloc[0]:
-        return f"t={period}: training, step {points['step'].max()}"
+        return f"t={period}: {unfinished}, step {points['step'].max()}"
     best = points[points["is_best"]]
     if best.empty:
         return f"t={period}: trained"
@@ -51,15 +51,20 @@ def monitor_section(experiment_id: int) -> None:
             "trained by another experiment, show on that experiment's monitor)."
         )
         return
+    # A curve left unfinished by an experiment that has ended belongs to a training that failed
+    # or was cancelled.
+    experiment = service.experiment(experiment_id)
+    ended = experiment is not None and experiment["status"] in service.FINISHED
+    unfinished = "stopped" if ended else "training"
     x = _x_axis("monitor_curves_x")
     for (family, role), points in curves.groupby(["family", "role"], sort=False):
         st.markdown(f"**{_kind(family, role)}**")
         models = [group for _, group in points.groupby("model_key", sort=False)]
-        st.caption("; ".join(_model_state(model) for model in models))
+        st.caption("; ".join(_model_state(model, unfinished) for model in models))
         data = points.assign(
             series="t="
             + points["period"].astype(str)
-            + points["finished"].map({True: "", False: " (training)"})
+            + points["finished"].map({True: "", False: f" ({unfinished})"})
         )
         chart = charts.learning_curves(data, x=x, x_title=X_AXES[x], color_title="Model")
         chart_with_csv(

@@ -107,3 +107,19 @@ def test_the_compare_page_overlays_one_model_kind_across_experiments(
         f"#{private_app_env.next_experiment_id} next",
     }
     assert set(curves["model_key"]) == {"lora-t1", "lora-t1-again"}
+
+
+def test_a_curve_an_ended_experiment_left_unfinished_reads_stopped(
+    private_app_env, app_dir
+) -> None:
+    engine = make_engine(private_app_env.url)
+    with session_scope(engine) as session:  # the fixed experiment has succeeded
+        _plant_curve(session, "lora-t1", private_app_env.fixed_experiment_id, 1, finished=False)
+    engine.dispose()
+    app = AppTest.from_file(app_dir / "views" / "monitor.py", default_timeout=60)
+    app.query_params["experiment"] = str(private_app_env.fixed_experiment_id)
+    app.run()
+
+    (curves,) = _curve_frames(app)
+    assert set(curves["series"]) == {"t=1 (stopped)"}
+    assert "t=1: stopped, step 3" in [c.value for c in app.caption]
