@@ -144,10 +144,29 @@ def assert_ends_as_reference(
     pd.testing.assert_frame_equal(comparable(view.results), expected, check_exact=True)
 
 
+def cut_short(engine: Engine, experiment_ids: Iterable[int]) -> set[str]:
+    """Models with a training task that started and never wrote how it ended."""
+    starts, ends = Counter[str](), Counter[str]()
+    for experiment_id in experiment_ids:
+        for event in task_events(engine, experiment_id):
+            if event.message.startswith("started train "):
+                starts[event.message.removeprefix("started train ").rsplit(" on ", 1)[0]] += 1
+            elif event.message.startswith("finished train "):
+                ends[event.message.removeprefix("finished train ").split(": ", 1)[0]] += 1
+    return {label for label in starts if starts[label] > ends[label]}
+
+
 def assert_trained_once(
     cluster: FaultyCluster, after_id: int, experiment_ids: list[int], labels: Iterable[str]
 ) -> None:
-    assert trainings(cluster.engine, experiment_ids) == Counter(dict.fromkeys(labels, 1))
+    """Every model trained to the end once. A fault can stop a task between marking its model
+    ready and writing "finished train" (seen once in 8 broker losses): that model counts as
+    trained once when it is ready and a task of it was cut short; no model is trained twice,
+    as a second training needs the ready row to be reset first (`invalidate_artifact`)."""
+    trained = trainings(cluster.engine, experiment_ids)
+    assert max(trained.values(), default=0) <= 1, trained
+    unreported = set(labels) - set(trained)
+    assert unreported <= cut_short(cluster.engine, experiment_ids), (trained, unreported)
     stored = artifacts_since(cluster.engine, after_id)
     assert set(stored) == set(labels)
     for artifact in stored.values():
