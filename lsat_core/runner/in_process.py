@@ -42,10 +42,12 @@ def run_experiment(
 
     def seed_bench(seed: int) -> Workbench:
         bench = open_workbench(config.for_seed(seed), settings, engine, sibling=first)
+        bench.experiment_id = prepared.experiment_id
         if progress is not None:
             bench.progress = progress
         return bench
 
+    first.experiment_id = prepared.experiment_id
     if progress is not None:
         first.progress = progress
     # Every seed's workbench shares the first one's stream and loaded backbone.

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from lsat_core.curve_points import CurveKind, CurvePoint, CurveSink
 from lsat_core.engine.families import TrainingOutcome
@@ -16,9 +17,11 @@ from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.engine.workbench import Workbench
 from lsat_core.runner.assembly import open_workbench
+from lsat_core.runner.in_process import run_experiment
 from lsat_core.store.engine import make_engine, read_scope
 from lsat_core.store.learning_curves import curves_frame
 from lsat_core.store.migrate import upgrade
+from lsat_core.store.models import Artifact
 
 FAKE = "fake"
 
@@ -149,3 +152,15 @@ def test_a_trained_model_stores_its_curve_with_the_kept_checkpoint_best(
     start = _curve(engine, continued.key)
     assert start[start["kind"] == "val_auc"]["step"].iloc[0] == 0  # the model it started from
     engine.dispose()
+
+
+def test_an_in_process_experiment_stores_a_curve_per_model_it_trained(
+    settings, tiny_config
+) -> None:
+    engine, prepared = run_experiment(tiny_config(("fine_tune",)), settings, name="curves")
+    with read_scope(engine) as session:
+        frame = curves_frame(session, experiment_ids=[prepared.experiment_id])
+        trained = set(session.scalars(select(Artifact.key)))
+    engine.dispose()
+    assert set(frame["model_key"]) == trained and len(trained) >= 2
+    assert frame.groupby("model_key")["is_best"].sum().eq(1).all()
