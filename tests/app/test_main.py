@@ -6,7 +6,13 @@ import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
 
-READ_PAGES = ("views/replay.py", "views/monitor.py", "views/compare.py", "views/cold_warm.py")
+READ_PAGES = (
+    "views/replay.py",
+    "views/monitor.py",
+    "views/compare.py",
+    "views/cold_warm.py",
+    "views/findings.py",
+)
 PAGES = (*READ_PAGES, "views/launch.py")
 HEADERS = {
     "views/replay.py": "Stream replay",
@@ -14,6 +20,7 @@ HEADERS = {
     "views/monitor.py": "Run monitor",
     "views/compare.py": "Compare strategies",
     "views/cold_warm.py": "Cold and warm items",
+    "views/findings.py": "Findings",
 }
 
 
