@@ -54,6 +54,12 @@ class SoakRecorder:
         self.on_iteration = on_iteration
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown" and self.iterations and report.passed:
+            # Properties recorded by fixtures as they end (the store connection events) come
+            # with the teardown report only.
+            self.iterations[-1].properties.update(dict(report.user_properties))
+            self._written()
+            return
         failed_outside_call = report.when != "call" and report.failed
         if report.when != "call" and not failed_outside_call:
             return
@@ -68,6 +74,9 @@ class SoakRecorder:
                 properties=dict(report.user_properties),
             )
         )
+        self._written()
+
+    def _written(self) -> None:
         if self.on_iteration is not None:
             self.on_iteration(self.iterations)
 

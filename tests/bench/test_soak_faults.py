@@ -25,8 +25,13 @@ def soak_module():
 CASES = """
 import pytest
 
+@pytest.fixture
+def events(record_property):
+    yield
+    record_property("store_connection_events", ["w1: store: disconnect on 'SELECT 1'"])
+
 @pytest.mark.parametrize("iteration", range(3))
-def test_broker_crash(iteration, record_property):
+def test_broker_crash(iteration, record_property, events):
     record_property("fault_moment", f"training + {iteration}.00 s")
     assert iteration != 1, "experiment ended FAILED"
 
@@ -46,7 +51,8 @@ def test_the_table_counts_iterations_and_names_each_failure(tmp_path: Path) -> N
     seen: list[int] = []
     recorder = soak.SoakRecorder(on_iteration=lambda done: seen.append(len(done)))
     pytest.main(["-q", "-p", "no:cacheprovider", str(tmp_path)], plugins=[recorder])
-    assert seen == [1, 2, 3, 4]  # the soak's JSON is rewritten after every iteration
+    # the soak's JSON is rewritten after every iteration, and again when its fixtures ended
+    assert seen == [1, 1, 2, 2, 3, 3, 4, 4]
     by_case = {(i.case, i.iteration): i for i in recorder.iterations}
     assert sorted(by_case) == [
         ("broker_crash", 0),
@@ -54,7 +60,10 @@ def test_the_table_counts_iterations_and_names_each_failure(tmp_path: Path) -> N
         ("broker_crash", 2),
         ("database_crash", 0),
     ]
-    assert by_case[("broker_crash", 2)].properties == {"fault_moment": "training + 2.00 s"}
+    assert by_case[("broker_crash", 2)].properties == {
+        "fault_moment": "training + 2.00 s",
+        "store_connection_events": ["w1: store: disconnect on 'SELECT 1'"],
+    }
     lines = soak.table(recorder.iterations).splitlines()
     assert lines[2] == (
         "| broker_crash | 3 | 2 | #1: call: AssertionError: experiment ended FAILED |"
