@@ -21,6 +21,8 @@ IS_FLOOR = f"indexof({list(FLOORS)!r}, datum.strategy) >= 0"
 """Vega expression: the row is a floor's (docs/method.md section 9), drawn as a dashed
 reference line with its name instead of as one more coloured run."""
 IS_RUN = f"!({IS_FLOOR})"
+CURVE_PANEL_WIDTH = 360
+"""Each of the two panels of a learning-curve chart: the pair fits the page's content width."""
 
 
 def _period_x(column: str, title: str, num_periods: int | None) -> alt.X:
@@ -197,8 +199,10 @@ def learning_curves(
     Columns: `series`, `x`, kind (loss | val_auc), value, is_best
     (`lsat_core.store.learning_curves.curves_frame`, with a `series` column added).
     """
-    x_encoding = alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format="~s"))
-    color = alt.Color("series:N", title=color_title)
+    x_encoding = alt.X(f"{x}:Q", title=x_title, axis=alt.Axis(format="~s", tickMinStep=1))
+    # Below the two panels: beside them, a long model or experiment name would push the pair
+    # past the page's width.
+    color = alt.Color("series:N", title=color_title, legend=alt.Legend(orient="bottom"))
     tooltip = [
         alt.Tooltip("series:N", title=color_title),
         alt.Tooltip(f"{x}:Q", title=x_title, format=","),
@@ -208,16 +212,21 @@ def learning_curves(
     loss = (
         base.transform_filter(alt.datum.kind == "loss")
         .mark_line()
-        .encode(y=alt.Y("value:Q", title="loss"))
-        .properties(title="Training loss")
+        .encode(y=alt.Y("value:Q", title="loss", scale=alt.Scale(zero=False)))
+        .properties(title="Training loss", width=CURVE_PANEL_WIDTH)
     )
     validations = base.transform_filter(alt.datum.kind == "val_auc").encode(
-        y=alt.Y("value:Q", title="validation AUC", scale=alt.Scale(zero=False))
+        y=alt.Y(
+            "value:Q",
+            title="validation AUC",
+            scale=alt.Scale(zero=False),
+            axis=alt.Axis(format=".3f"),
+        )
     )
     best = validations.transform_filter(alt.datum.is_best).mark_point(
         shape="diamond", size=160, filled=True, stroke="black", strokeWidth=1, opacity=1
     )
     auc = alt.layer(
         validations.mark_line(point=True), best, title="Validation AUC (diamond: checkpoint kept)"
-    )
+    ).properties(width=CURVE_PANEL_WIDTH)
     return alt.hconcat(loss, auc, data=data)
