@@ -73,7 +73,18 @@ def start_curve(session: Session, model: CurveModel) -> int:
         index_elements=["model_key"],
         set_={
             name: statement.excluded[name]
-            for name in ("experiment_id", "label", "best_step", "finished", "updated_at")
+            # A key is shared by the roles that train the same thing (workbench.model_key): the
+            # curve names the spec that trained it last.
+            for name in (
+                "experiment_id",
+                "label",
+                "family",
+                "role",
+                "period",
+                "best_step",
+                "finished",
+                "updated_at",
+            )
         },
     )
     session.execute(statement)
