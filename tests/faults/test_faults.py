@@ -13,6 +13,7 @@ bench/soak_faults.py runs them many times and tabulates the outcome.
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import time
 from collections import Counter
@@ -108,11 +109,17 @@ def artifacts_since(engine: Engine, after_id: int) -> dict[str, Artifact]:
     return dict(zip(labels, rows, strict=True))
 
 
+def model_label(text: str) -> str:
+    """The model's label in a task event, without the seed an experiment of several seeds names
+    ("lora:full@2 seed 10"): the artifact rows name the model alone."""
+    return re.sub(r" seed \d+$", "", text)
+
+
 def trainings(engine: Engine, experiment_ids: Iterable[int]) -> Counter[str]:
     """How often each model was trained to the end (not loaded from the store), per the tasks'
     events ("finished train lora:full@2: best validation AUC ...")."""
     return Counter(
-        event.message.removeprefix("finished train ").split(": ", 1)[0]
+        model_label(event.message.removeprefix("finished train ").split(": ", 1)[0])
         for experiment_id in experiment_ids
         for event in task_events(engine, experiment_id)
         if event.message.startswith("finished train") and "already trained" not in event.message
@@ -150,9 +157,11 @@ def cut_short(engine: Engine, experiment_ids: Iterable[int]) -> set[str]:
     for experiment_id in experiment_ids:
         for event in task_events(engine, experiment_id):
             if event.message.startswith("started train "):
-                starts[event.message.removeprefix("started train ").rsplit(" on ", 1)[0]] += 1
+                label = event.message.removeprefix("started train ").rsplit(" on ", 1)[0]
+                starts[model_label(label)] += 1
             elif event.message.startswith("finished train "):
-                ends[event.message.removeprefix("finished train ").split(": ", 1)[0]] += 1
+                label = event.message.removeprefix("finished train ").split(": ", 1)[0]
+                ends[model_label(label)] += 1
     return {label for label in starts if starts[label] > ends[label]}
 
 
