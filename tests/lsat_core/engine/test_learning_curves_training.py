@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from lsat_core.curve_points import CurveKind, CurvePoint, CurveSink
+from lsat_core.engine.classic_family import optimizer_steps
 from lsat_core.engine.families import TrainingOutcome
 from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
@@ -164,3 +165,13 @@ def test_an_in_process_experiment_stores_a_curve_per_model_it_trained(
     engine.dispose()
     assert set(frame["model_key"]) == trained and len(trained) >= 2
     assert frame.groupby("model_key")["is_best"].sum().eq(1).all()
+
+
+@pytest.mark.parametrize(
+    ("samples", "steps"), [(0, 0), (4, 1), (8, 2), (10, 3), (14, 4), (20, 6), (22, 7)]
+)
+def test_a_classic_curve_counts_the_short_last_batch_of_each_epoch_as_a_step(
+    samples, steps
+) -> None:
+    # 10 training samples in batches of 4: steps of 4, 4 and 2 samples an epoch.
+    assert optimizer_steps(samples, train_size=10, batch_size=4) == steps
