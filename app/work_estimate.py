@@ -1,32 +1,39 @@
 """How much work an experiment is before it is launched: models to train, samples to train on
 and to score, and a rough time at simple per-sample rates.
 
-The models are those the work plan trains (`lsat_core.runner.work_plan.models_needed`), and the
-scorings per update those each strategy declares (`Strategy.test_scorings`,
-`validation_scorings`); strategies declare their work without torch, so a registered strategy
-is estimated with no change here.
+The models are those the work plan needs (`lsat_core.runner.work_plan.models_needed`), counted
+by what determines their weights as the workbench keys them (`lsat_core.runner.model_identity`):
+at t = 1 full retraining, the short-term LoRA and the first fine-tuned model are one model,
+trained once. The scorings per update are those each strategy declares (`Strategy.test_scorings`,
+`validation_scorings`): a strategy's components are scored once per tested period whichever
+strategies serve them (the workbench keeps a model's scores on a sample set), and what a strategy
+scores beyond them (a merged adapter, the untuned backbone) is its own. Strategies declare their
+work without torch, so a registered strategy is estimated with no change here.
 
-Counts are upper bounds: early stopping may end training sooner, and a worker that already holds
-a model's scores on a sample set does not score it again. An experiment of k seeds is k times the
-work of one: its seeds share no model (lsat_core.runner.work_plan).
+Counts are upper bounds: early stopping may end training sooner. An experiment of k seeds is k
+times the work of one: its seeds share no model (lsat_core.runner.work_plan).
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import LORA, ModelSpec
+from lsat_core.engine.training_data import training_size
+from lsat_core.evaluation.protocols import EvalStep
 from lsat_core.runner import work_plan
+from lsat_core.runner.model_identity import distinct_models, weights_identity
 from lsat_core.strategies.registry import get_strategy
 
 
 def models_needed(config: ExperimentConfig) -> frozenset[ModelSpec]:
-    """Every model one seed of the experiment trains, fine-tuning parents included."""
+    """Every model one seed of the experiment needs, fine-tuning parents included (specs that
+    train the same weights are listed apart: `distinct_models` counts them once)."""
     return work_plan.models_needed(config, config.strategies, work_plan.experiment_steps(config))
 
 
@@ -50,12 +57,13 @@ class Rates:
     source: str
 
 
-# Measured on the project's 2-core CPU machine with SmolLM2-135M (the figures the quick preset
-# was sized from, lsat_core/engine/presets.py): about 1 prompt scored and 0.4 samples trained a
-# second. More cores are assumed to help linearly, which is optimistic.
+# Measured on the project's 2-core CPU machine with SmolLM2-135M, otherwise idle (README,
+# Performance: bench/bench_llm.py --threads 2 --micro-batch 8 --accumulation 2): 1.83 prompts
+# scored and 0.63 samples trained a second, the rates the quick preset is sized at
+# (lsat_core/engine/presets.py). More cores are assumed to help linearly, which is optimistic.
 CPU_MEASURED_CORES = 2
-CPU_PROMPTS_PER_SECOND = 1.0
-CPU_SAMPLES_TRAINED_PER_SECOND = 0.4
+CPU_PROMPTS_PER_SECOND = 1.83
+CPU_SAMPLES_TRAINED_PER_SECOND = 0.63
 # docs/method.md section 8: the real SmolLM2 in a plain PyTorch loop on one H200 scores 3,254
 # prompts and trains 261 samples a second.
 GPU_RATES = Rates(
@@ -110,18 +118,19 @@ class WorkEstimate:
 def estimate_work(config: ExperimentConfig, sizes: Mapping[int, PeriodSize] | None) -> WorkEstimate:
     """The work of `config`; `sizes` are the periods of its stream when stored (else the budget
     alone gives the sizes, and a part without a budget is unknown)."""
-    models = models_needed(config)
+    part = _PartSizes(config, sizes)
+    models = distinct_models(models_needed(config), config, lambda p: part(*p))
     lora = [spec for spec in models if spec.family == LORA]
     steps = work_plan.experiment_steps(config)
     # The strategies scored with the LLM (in_context untuned): only their prompts are timed.
     llm_strategies = [s for s in config.strategies if get_strategy(s).family == LORA]
-    part = _PartSizes(config, sizes)
     training = [_training(config, spec, part) for spec in lora]
     trained = _sum(samples for samples, _ in training)
     scored = _sum(
         [validations for _, validations in training]
+        + [_component_tests(config, llm_strategies, steps, part)]
         + [
-            _evaluation(strategy, step.train_period, step.eval_periods, part)
+            _evaluation(strategy, step, config, part)
             for strategy in llm_strategies
             for step in steps
         ]
@@ -134,6 +143,14 @@ def estimate_work(config: ExperimentConfig, sizes: Mapping[int, PeriodSize] | No
         samples_trained=None if trained is None else trained * seeds,
         prompts_scored=None if scored is None else scored * seeds,
     )
+
+
+def samples_tested(config: ExperimentConfig, sizes: Mapping[int, PeriodSize] | None) -> int | None:
+    """Test samples a paired comparison of two strategies pools: every tested period of every
+    update, of one seed (None when a period's size is unknown)."""
+    part = _PartSizes(config, sizes)
+    steps = work_plan.experiment_steps(config)
+    return _sum(part(period, "test") for step in steps for period in step.eval_periods)
 
 
 class _PartSizes:
@@ -164,30 +181,53 @@ class _PartSizes:
 def _training(
     config: ExperimentConfig, spec: ModelSpec, part: _PartSizes
 ) -> tuple[int | None, int | None]:
-    """(samples trained over all epochs, prompts scored by its validations) of one LoRA."""
-    n = _sum(part(period, name) for period, name in spec.train_parts)
+    """(samples trained over all epochs, prompts scored by its validations) of one LoRA. A LoRA
+    that continues a previous one validates at fine-tuning's cadence, and once before its first
+    step (the model it starts from: `train_adapter`'s start_val_auc)."""
+    parts = spec.train_parts + spec.replay_parts
     val = part(*spec.val_part)
-    if n is None or val is None:
+    if val is None or any(part(*p) is None for p in parts):
         return None, None
+    n = training_size(spec, config.updates, lambda p: part(*p) or 0)
     lora = config.lora
+    continues = spec.parent is not None
+    eval_every = config.updates.fine_tune_eval_every if continues else lora.eval_every
     batch = lora.micro_batch_size * lora.accumulation_steps
     steps = math.ceil(n / batch) * lora.epochs
     if lora.max_steps is not None:
         steps = min(steps, lora.max_steps)
     trained = min(n * lora.epochs, steps * batch)
-    return trained, math.ceil(steps / lora.eval_every) * val
+    return trained, (math.ceil(steps / eval_every) + int(continues)) * val
 
 
-def _evaluation(strategy: str, t: int, eval_periods: Iterable[int], part: _PartSizes) -> int | None:
-    """Prompts one update scores: the coefficient search on val_t, then each tested period with
-    the served model and, for LSAT, each of its parts (recorded too)."""
+def _component_tests(
+    config: ExperimentConfig, strategies: Iterable[str], steps: Iterable[EvalStep], part: _PartSizes
+) -> int | None:
+    """Prompts of the strategies' trained components on the periods they are tested on, each
+    (model, tested period) once: strategies that serve the same model share its scores."""
+    scored: set[tuple[Hashable, int]] = set()
+    for step in steps:
+        for strategy in strategies:
+            for spec in work_plan.components(config, strategy, step.train_period):
+                identity = weights_identity(spec, config, lambda p: part(*p))
+                scored.update((identity, period) for period in step.eval_periods)
+    return _sum(part(period, "test") for _, period in scored)
+
+
+def _evaluation(
+    strategy: str, step: EvalStep, config: ExperimentConfig, part: _PartSizes
+) -> int | None:
+    """Prompts one update scores besides its components' test scores: the coefficient search on
+    val_t, and each tested period with what it serves beyond its components (LSAT-TA's merged
+    adapter; in_context's untuned backbone)."""
     declared = get_strategy(strategy)
-    tests = _sum(part(period, "test") for period in eval_periods)
+    own = len(work_plan.components(config, strategy, step.train_period))
+    tests = _sum(part(period, "test") for period in step.eval_periods)
     searches = declared.validation_scorings
-    val = part(t, "val") if searches else 0
+    val = part(step.train_period, "val") if searches else 0
     if tests is None or val is None:
         return None
-    return declared.test_scorings * tests + searches * val
+    return max(declared.test_scorings - own, 0) * tests + searches * val
 
 
 def _sum(values: Iterable[int | None]) -> int | None:

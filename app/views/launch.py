@@ -14,12 +14,12 @@ from app.widgets import format_seconds
 from lsat_core.configs import config_to_dict
 from lsat_core.data.datasets import DATASETS
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.presets import PRESETS
+from lsat_core.engine.presets import PRESETS, preset_strategies
 from lsat_core.errors import InputError, LsatError
 from lsat_core.evaluation.protocols import PROTOCOLS
+from lsat_core.evaluation.resolution import resolution
 from lsat_core.llm.configs import BackboneConfig
 from lsat_core.runner.option_names import user_name
-from lsat_core.runner.options import DEFAULT_STRATEGIES
 from lsat_core.strategies.registry import STRATEGIES
 
 # Module-level strings would be drawn on the page (Streamlit's "magic"): notes are comments here.
@@ -44,8 +44,9 @@ def _choices() -> tuple[str, str, str]:
         "Preset",
         PRESETS,
         key="launch_preset",
-        on_change=_reset,
-        help="quick: sized for a CPU (a few samples of each period, two update periods); "
+        on_change=_reset_preset,
+        help="quick: sized for a 2-core CPU (at most 20 minutes): one update period tested on "
+        "224 samples, the floors and two classic models beside the LLM; "
         "paper: the paper's full protocol (every sample and period).",
     )
     return dataset, protocol, preset
@@ -60,6 +61,16 @@ def _reset() -> None:
     )
     for name, key in KNOB_KEYS.items():
         state[key] = getattr(knobs, name)
+
+
+def _reset_preset() -> None:
+    """A new preset: its knobs and its strategies."""
+    _reset()
+    st.session_state["launch_strategies"] = _preset_strategies(st.session_state["launch_preset"])
+
+
+def _preset_strategies(preset: str) -> list[str]:
+    return [s for s in preset_strategies(preset) if s in STRATEGIES]
 
 
 def _knobs(defaults: Knobs, preset_config: ExperimentConfig) -> tuple[Knobs, str]:
@@ -83,7 +94,7 @@ def _knobs(defaults: Knobs, preset_config: ExperimentConfig) -> tuple[Knobs, str
         key="launch_update_periods",
         placeholder="the preset's",
         help="Comma-separated periods t whose updated models are tested; empty: the preset's "
-        "(quick: m and m + 1).",
+        "(quick: m + 1).",
     )
     rank = row[2].number_input("LoRA rank", min_value=1, step=1, key=KNOB_KEYS["rank"])
     learning_rate = row[3].number_input(
@@ -135,6 +146,9 @@ def _estimate(config: ExperimentConfig) -> None:
         f"({rates.source}); larger backbones are slower, loading the backbone adds about 20 s "
         "the first time, and classic baselines (cheap) are not counted in the time."
     )
+    tested = work_estimate.samples_tested(config, sizes)
+    if tested:
+        st.caption(resolution(tested).sentence())
     if sizes is None and seconds is None:
         st.caption(
             "The periods' sizes are known once the stream is built: launch any experiment on "
@@ -246,7 +260,7 @@ dataset, protocol, preset = _choices()
 strategies = st.multiselect(
     "Strategies",
     tuple(STRATEGIES),
-    default=[s for s in DEFAULT_STRATEGIES.split(",") if s in STRATEGIES],
+    default=_preset_strategies(preset),
     key="launch_strategies",
     help="How the model is updated at the end of each period t: LLM (LoRA) update strategies, "
     "classic recommenders as <model>:<update> (full_retrain or fine_tune), and in_context, the "

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.presets import preset_config
+from lsat_core.engine.presets import preset_config, preset_strategies
 from lsat_core.errors import ConfigError
 from lsat_core.evaluation.protocols import plan_steps
 from lsat_core.llm.configs import BackboneConfig
@@ -25,7 +25,11 @@ from lsat_core.runner.hub_check import check_hub_backbone
 from lsat_core.settings import WorkLimits
 from lsat_core.strategies.registry import check_strategies
 
-DEFAULT_STRATEGIES = "full_retrain,fine_tune,lsat_en,lsat_ta"
+PRESET_TOKEN = "preset"
+"""In a strategy list, the preset's default strategies (`--strategies preset,lsat_ta`)."""
+DEFAULT_STRATEGIES = PRESET_TOKEN
+"""What `lsat run` and `lsat submit` compare unless told: the preset's strategies, the ones the
+Launch page's form starts from (`lsat_core.engine.presets.PRESET_STRATEGIES`)."""
 
 
 def int_list(text: str | None, where: str) -> tuple[int, ...] | None:
@@ -86,7 +90,7 @@ def build_config(
     periods = int_list(update_periods, "update_periods")
     if periods is not None:
         overrides["update_periods"] = periods
-    names = tuple(s.strip() for s in strategies.split(",") if s.strip())
+    names = strategy_list(strategies, preset)
     check_strategies(names)
     config = (
         preset_config(preset, names, **overrides)
@@ -112,6 +116,17 @@ def build_config(
     )
     check_limits(config, limits or WorkLimits())
     return config
+
+
+def strategy_list(strategies: str, preset: str) -> tuple[str, ...]:
+    """The names of a comma-separated list, `preset` standing for the preset's strategies."""
+    names: list[str] = []
+    for name in (s.strip() for s in strategies.split(",")):
+        if name == PRESET_TOKEN:
+            names.extend(preset_strategies(preset))
+        elif name:
+            names.append(name)
+    return tuple(names)
 
 
 def _from_base(

@@ -51,7 +51,7 @@ def test_the_preset_fills_in_the_knobs_and_a_new_preset_replaces_them(launch_pag
     assert not app.exception
     assert app.number_input(key="launch_m").value == 1  # quick
     assert app.number_input(key="launch_train_samples").value == 32
-    assert "Preset quick: m = 1, update periods 1, 2" in app.caption[0].value
+    assert "Preset quick: m = 1, update periods 2," in app.caption[0].value
 
     app.selectbox(key="launch_preset").set_value("paper").run()
 
@@ -127,21 +127,23 @@ def test_unknown_update_periods_are_refused(launch_page) -> None:
 def test_the_estimate_counts_shared_models_once_and_prices_them_at_cpu_rates(
     launch_page, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """quick, next-period, t = 1, 2, full_retrain + short_term: adapters full@1, full@2,
-    short@1, short@2 trained on 32, 80, 32, 32 samples (one epoch) with 1, 3, 1, 1 validations
-    of 16 prompts; 2 x 2 tests of 48 prompts. At 1 prompt and 0.4 samples a second (2 cores):
-    176 / 0.4 + (96 + 192) / 1 = 728 s."""
+    """quick, next-period, t = 1, 2, full_retrain + short_term: adapters full@1 (= short@1, one
+    key), full@2 and short@2 trained on 32, 96, 32 samples (one epoch, batches of 16) with 1, 2, 1
+    validations of 32 prompts; tests of 224 prompts by full@1 on D_2 (both strategies' scores)
+    and by full@2 and short@2 on D_3. At 1.83 prompts and 0.63 samples a second (2 cores):
+    160 / 0.63 + (128 + 672) / 1.83 = 691 s."""
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     app = launch_page
     app.multiselect(key="launch_strategies").set_value(["full_retrain", "short_term"]).run()
+    app.text_input(key="launch_update_periods").input("1,2").run()
 
     metrics = {m.label: m.value for m in app.metric}
     assert metrics == {
-        "LoRA adapters to train": "4",
+        "LoRA adapters to train": "3",
         "Classic models to train": "0",
-        "Samples to train on": "176",
-        "Prompts to score": "288",
-        "Rough time": "12 min 8 s",
+        "Samples to train on": "160",
+        "Prompts to score": "800",
+        "Rough time": "11 min 31 s",
     }
 
 
@@ -223,8 +225,8 @@ def test_the_limits_come_from_the_environment(app_env, app_dir: Path, monkeypatc
     monkeypatch.setenv("LSAT_MAX_UPDATES", "3")
     app = AppTest.from_file(app_dir / "main.py", default_timeout=60).run()
     app = app.switch_page(LAUNCH).run()
-    # The default four strategies over the quick preset's two update periods: 8 updates.
+    # The quick preset's eleven strategies over its one update period: 11 updates.
     assert [e.value for e in app.error] == [
-        "Strategies: 4 strategies x 2 update periods = 8 updates, over the limit of 3 per "
+        "Strategies: 11 strategies x 1 update periods = 11 updates, over the limit of 3 per "
         "submission (LSAT_MAX_UPDATES); split it into several submissions"
     ]

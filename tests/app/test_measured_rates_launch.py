@@ -75,9 +75,10 @@ def test_the_estimate_uses_the_rates_measured_here(
     app = app.switch_page("views/launch.py").run()
     app.multiselect(key="launch_strategies").set_value(["full_retrain", "short_term"]).run()
 
-    # The quick preset's 176 samples and 288 prompts (tests/app/test_launch_page.py):
-    # 176 / 0.8 + 288 / 2 = 364 s, where the default CPU rates give 12 min 8 s.
-    assert {m.label: m.value for m in app.metric}["Rough time"] == "6 min 4 s"
+    # The quick preset's 128 samples and 544 prompts (full@2, short@2 on 96 and 32 samples,
+    # 3 validations of 32, 2 tests of 224): 128 / 0.8 + 544 / 2 = 432 s, where the default CPU
+    # rates give 8 min 20 s.
+    assert {m.label: m.value for m in app.metric}["Rough time"] == "7 min 12 s"
     (caption,) = [c.value for c in app.caption if "prompts scored" in c.value]
     assert f"this machine (cpu, measured with {BACKBONE})" in caption
     assert "measured here: 1 test scorings and 1 LoRA trainings in the store" in caption

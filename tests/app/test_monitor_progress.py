@@ -37,7 +37,7 @@ def _log(session, experiment_id: int, task: str, message: str, ago: float) -> No
 
 def _quick_experiment(url: str) -> int:
     """A quick-preset experiment (updates at t = 1, 2) half-way through its four tasks."""
-    config = preset_config("quick", ("short_term",))
+    config = preset_config("quick", ("short_term",), update_periods=(1, 2))
     engine = make_engine(url)
     with session_scope(engine) as session:
         experiment_id = create_experiment(

@@ -60,17 +60,17 @@ def test_the_config_accepts_it_and_still_refuses_unknown_names() -> None:
 
 
 def test_the_work_plan_and_the_estimate_follow_its_declarations() -> None:
-    """quick, t = 1, 2: full@1, full@2, short@1, short@2 trained on 32, 80, 32, 32 samples with
-    1, 3, 1, 1 validations of 16 prompts; per update, 3 scorings of val_t (16) and 2 of the
-    tested period (48): 96 + 2 x (48 + 96) = 384 prompts."""
+    """quick, t = 2: full@2 and short@2 trained on 96 and 32 samples with 2 and 1 validations of
+    32 prompts; 3 scorings of val_2 (32) and 2 of the tested period (224):
+    96 + 96 + 448 = 640 prompts."""
     config = quick_config()
-    planned = {ModelSpec(LORA, role, t) for role in (FULL, SHORT) for t in (1, 2)}
+    planned = {ModelSpec(LORA, role, 2) for role in (FULL, SHORT)}
     assert set(plan_work(config, {HalfAndHalf.name: 1}).models) == planned
 
     work = estimate_work(config, None)
 
-    assert (work.llm_models, work.classic_models, work.updates) == (4, 0, 2)
-    assert (work.samples_trained, work.prompts_scored) == (176, 384)
+    assert (work.llm_models, work.classic_models, work.updates) == (2, 0, 1)
+    assert (work.samples_trained, work.prompts_scored) == (128, 640)
 
 
 def test_lsat_strategies_lists_it_with_its_summary() -> None:
@@ -103,4 +103,4 @@ def test_the_launch_form_offers_it_and_estimates_its_work(
 
     assert not app.error
     metrics = {m.label: m.value for m in app.metric}
-    assert (metrics["LoRA adapters to train"], metrics["Prompts to score"]) == ("4", "384")
+    assert (metrics["LoRA adapters to train"], metrics["Prompts to score"]) == ("2", "640")

@@ -7,15 +7,15 @@ from lsat_core.engine.presets import preset_config
 
 
 def test_lsat_scorings_are_those_the_strategies_declare() -> None:
-    """quick, t = 1, 2: the same three adapters (full@1, the long-term LoRA as m = 1, short@1,
-    short@2); per update LSAT-TA scores val_t (16 prompts) once
-    per point of the 11-point grid and the tested period (48) three times (merged, long, short),
-    LSAT-EN val_t and the tested period twice (long, short)."""
+    """quick, t = 2: the same two adapters (full@1, the long-term LoRA as m = 1, and short@2);
+    LSAT-TA scores val_2 (32 prompts) once per point of the 11-point grid and the tested period
+    (224) three times (merged, long, short), LSAT-EN val_2 and the tested period twice (long,
+    short)."""
     ta, en = (estimate_work(preset_config("quick", (s,)), None) for s in ("lsat_ta", "lsat_en"))
 
-    assert ta.llm_models == en.llm_models == 3
+    assert ta.llm_models == en.llm_models == 2
     assert ta.prompts_scored is not None and en.prompts_scored is not None
-    assert ta.prompts_scored - en.prompts_scored == 2 * ((11 - 2) * 16 + (3 - 2) * 48)
+    assert ta.prompts_scored - en.prompts_scored == (11 - 2) * 32 + (3 - 2) * 224
 
 
 def test_whole_periods_are_read_from_the_stored_stream_sizes() -> None:
@@ -41,12 +41,14 @@ def test_whole_periods_are_read_from_the_stored_stream_sizes() -> None:
 def test_without_a_stored_stream_whole_periods_leave_the_samples_unknown() -> None:
     work = estimate_work(preset_config("paper", ("lsat_en",)), None)
 
-    assert (work.llm_models, work.samples_trained, work.prompts_scored) == (29, None, None)
+    # 29 specs, of which full@1 and short@1 are one model.
+    assert (work.llm_models, work.samples_trained, work.prompts_scored) == (28, None, None)
     assert work.seconds(GPU_RATES) is None
 
 
 def test_cpu_rates_are_the_two_core_measurements_scaled_by_cores() -> None:
-    assert (cpu_rates(2).prompts_per_second, cpu_rates(2).samples_trained_per_second) == (1.0, 0.4)
-    work = WorkEstimate(1, 0, 1, samples_trained=400, prompts_scored=1000)
+    rates = cpu_rates(2)
+    assert (rates.prompts_per_second, rates.samples_trained_per_second) == (1.83, 0.63)
+    work = WorkEstimate(1, 0, 1, samples_trained=630, prompts_scored=1830)
     assert work.seconds(cpu_rates(2)) == pytest.approx(2000.0)
     assert work.seconds(cpu_rates(8)) == pytest.approx(500.0)

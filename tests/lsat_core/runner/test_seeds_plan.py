@@ -71,6 +71,7 @@ def test_the_update_limit_counts_every_seed() -> None:
             dataset="ml-1m",
             protocol="next-period",
             preset="quick",
+            update_periods="1,2",
             seeds="0,1,2",
             limits=WorkLimits(max_updates=10),
         )

@@ -22,9 +22,15 @@ CASES += [(f"{b}:full_retrain_sampled", b, SAMPLED) for b in CLASSIC_BASELINES]
 def test_each_is_registered_and_planned(name: str, family: str, role: str) -> None:
     strategy = STRATEGIES[name]
     assert (strategy.name, strategy.family) == (name, family) and strategy.summary
-    config = build_config(strategies=name, dataset="ml-1m", protocol="next-period", preset="quick")
+    config = build_config(
+        strategies=name,
+        dataset="ml-1m",
+        protocol="next-period",
+        preset="quick",
+        update_periods="1,2",
+    )
     plan = plan_work(config, {name: 1})
-    # quick updates at t = 1, 2; a continuing role trains its t = 1 model as the parent.
+    # Updates at t = 1, 2; a continuing role trains its t = 1 model as the parent.
     assert set(plan.models) == {ModelSpec(family, role, t) for t in (1, 2)}
     assert [e.components for e in plan.evaluations] == [
         (ModelSpec(family, role, 1),),

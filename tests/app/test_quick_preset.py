@@ -1,0 +1,75 @@
+"""The quick preset's work at the documented CPU rates, the estimate counting a shared model once,
+and the Launch page starting from the preset's strategies and stating what its test size
+resolves (issue 11 item 10)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from app.work_estimate import PeriodSize, cpu_rates, estimate_work, samples_tested
+from lsat_core.engine.presets import preset_config, preset_strategies
+from lsat_core.evaluation.resolution import resolution
+
+ML1M = {p: PeriodSize(train=9000, val=1000, samples=10000) for p in range(1, 21)}
+"""ML-1M's periods (`lsat data stats ml-1m`): 10,000 samples, 9,000 train and 1,000 validation."""
+BUDGET_S = 20 * 60
+LLM_SHARE_S = 17 * 60
+"""The LLM's part of the 20 minutes; the rest is for the eight classic models and floors on whole
+periods, loading the backbone and building prompts."""
+
+
+def test_quick_fits_its_budget_at_the_documented_two_core_rates() -> None:
+    """t = 2, m = 1: LoRAs full@1 (32 samples), full@2 (32 + 32 + val_1's 32), fine_tune@2
+    (train_2 + val_1) and short@2 (32); tested on D_3's 224 samples by four of them."""
+    config = preset_config("quick", preset_strategies("quick"))
+    work = estimate_work(config, ML1M)
+
+    assert (work.llm_models, work.classic_models, work.updates) == (4, 8, 11)
+    assert work.samples_trained == 32 + 96 + 64 + 32
+    # 4 x 224 tests; LSAT-EN's alpha search on val_2 (2 x 32); validations while training:
+    # full@1 1, full@2 2, short@2 1, fine_tune@2 1 + 1 at its start, of 32 prompts each.
+    assert work.prompts_scored == 4 * 224 + 2 * 32 + 6 * 32
+    seconds = work.seconds(cpu_rates(2))
+    assert seconds is not None and seconds <= LLM_SHARE_S < BUDGET_S
+    assert samples_tested(config, ML1M) == 224
+
+
+def test_a_model_shared_at_t_1_is_counted_once() -> None:
+    """Full retraining, fine-tuning and the short-term LoRA train one model at t = 1 (one key),
+    three from t = 2: four LoRAs, not six."""
+    config = preset_config(
+        "quick", ("full_retrain", "fine_tune", "short_term"), update_periods=(1, 2)
+    )
+    assert estimate_work(config, ML1M).llm_models == 4
+    classic = preset_config("quick", ("mf:full_retrain", "mf:fine_tune"), update_periods=(1, 2))
+    assert estimate_work(classic, ML1M).classic_models == 3
+
+
+@pytest.fixture(autouse=True)
+def served_on_loopback() -> Iterator[None]:
+    before = st.get_option("server.address")
+    st.config.set_option("server.address", "127.0.0.1")
+    yield
+    st.config.set_option("server.address", before)
+
+
+def test_the_launch_page_starts_from_the_presets_strategies_and_states_its_resolution(
+    app_env, app_dir
+) -> None:
+    app = AppTest.from_file(app_dir / "main.py", default_timeout=60).run()
+    app = app.switch_page("views/launch.py").run()
+
+    assert not app.exception
+    assert app.multiselect(key="launch_strategies").value == list(preset_strategies("quick"))
+    statement = resolution(224).sentence()
+    assert statement in [c.value for c in app.caption]
+    assert "±0.068" in statement and "±0.037" in statement
+
+    app.selectbox(key="launch_preset").set_value("paper").run()
+
+    assert app.multiselect(key="launch_strategies").value == list(preset_strategies("paper"))
+    assert statement not in [c.value for c in app.caption]
