@@ -8,7 +8,8 @@ preset meant at the time.
 - quick: what a first run on a 2-core CPU can say in at most 20 minutes (README, Presets). Sized
   for statistics, not only time: one update period, t = 2 with m = 1 (the first at which the
   strategies train on different data; next-period: tested on D_3, fixed-target: on D_T; the
-  cold-warm and held-out-items protocols keep their single step), tested on 224 samples, each
+  cold-warm and held-out-items protocols keep their single step), tested on 224 samples (above
+  the 200 under which the findings read no paired test: `findings.Thresholds`), each
   model's 32 train and 32 validation samples (one epoch in batches of 8 x 2, validated every 3
   steps). Its strategies: the two floors and MF and GRU4Rec, both updated by full retraining and
   by fine-tuning on whole periods (cheap), so finding 1's classic tests run; and the LLM's full
