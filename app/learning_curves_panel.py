@@ -15,6 +15,7 @@ from app import charts, service
 from app.widgets import chart_with_csv
 
 X_AXES = {"step": "Optimizer steps", "samples_seen": "Samples seen"}
+# What a chart draws, and its CSV holds.
 CSV_COLUMNS = ("series", "label", "model_key", "kind", "step", "samples_seen", "value", "is_best")
 
 
@@ -65,11 +66,9 @@ def monitor_section(experiment_id: int) -> None:
             series="t="
             + points["period"].astype(str)
             + points["finished"].map({True: "", False: f" ({unfinished})"})
-        )
+        )[list(CSV_COLUMNS)]
         chart = charts.learning_curves(data, x=x, x_title=X_AXES[x], color_title="Model")
-        chart_with_csv(
-            chart, data[list(CSV_COLUMNS)], f"experiment_{experiment_id}_{family}_{role}_curves"
-        )
+        chart_with_csv(chart, data, f"experiment_{experiment_id}_{family}_{role}_curves")
 
 
 def compare_section(experiment_ids: list[int]) -> None:
@@ -98,7 +97,7 @@ def compare_section(experiment_ids: list[int]) -> None:
     names = service.experiments().set_index("id")["name"]
     experiment = chosen["experiment_id"].map(lambda i: f"#{i} {names.get(i, '')}".strip())
     series = experiment if period is not None else experiment + " t=" + chosen["period"].astype(str)
-    data = chosen.assign(series=series)
+    data = chosen.assign(series=series)[list(CSV_COLUMNS)]
     chart = charts.learning_curves(data, x=x, x_title=X_AXES[x], color_title="Experiment")
     name = "experiments_" + "_".join(map(str, experiment_ids)) + f"_{family}_{role}_curves"
-    chart_with_csv(chart, data[list(CSV_COLUMNS)], name)
+    chart_with_csv(chart, data, name)
