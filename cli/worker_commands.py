@@ -25,7 +25,7 @@ import typer
 from cli import experiment_options as opt
 from cli.supervisor import run_together
 from lsat_core.errors import ConfigError, InputError, LsatError
-from lsat_core.runner.options import DEFAULT_STRATEGIES, build_config
+from lsat_core.runner.options import DEFAULT_STRATEGIES
 from lsat_core.settings import Settings, redact_url
 from worker.config import DEFAULT_REDELIVERY_SECONDS, DEFAULT_RESUME_AFTER_SECONDS
 from worker.names import CPU_QUEUE, GPU_QUEUE, QUEUES
@@ -182,7 +182,8 @@ def submit(
     val_samples: opt.Samples = None,
     test_samples: opt.Samples = None,
     in_context_positives: opt.InContextPositives = None,
-    seed: opt.Seed = 0,
+    seed: opt.Seed = None,
+    seeds: opt.Seeds = None,
     name: Annotated[str | None, typer.Option(help="Experiment name shown in the store.")] = None,
 ) -> None:
     """Queue a comparison for the workers (options as `lsat run`); prints the experiment id."""
@@ -190,7 +191,7 @@ def submit(
     from worker.queue_client import submit_experiment
 
     settings = Settings.from_env()
-    config = build_config(**opt.options_of(locals()), limits=settings.limits)
+    config = opt.config_from_options(locals(), settings.limits)
     upgrade(settings.database_url)
     experiment_id = submit_experiment(
         settings, config.to_dict(), name or f"{preset} {protocol} {strategies}"

@@ -80,6 +80,23 @@ def test_submit_prints_the_id_status_shows_it_cancel_stops_it(
     engine.dispose()
 
 
+def test_submit_takes_seeds_and_names_the_option_a_bad_value_came_from(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    submitted = runner.invoke(cli, ["submit", "--strategies", "popularity", "--seeds", "0,1"])
+    assert submitted.exit_code == 0, submitted.output
+    engine = make_engine(Settings.for_data_dir(tmp_path / "data").database_url)
+    with session_scope(engine) as session:
+        stored = session.get_one(Experiment, int(submitted.stdout.strip())).config
+    engine.dispose()
+    assert stored["seeds"] == [0, 1]
+
+    refused = runner.invoke(cli, ["submit", "--strategies", "popularity", "--m", "99"])
+    assert refused.exit_code != 0
+    assert "--m" in str(refused.exception) and "long_term_period" not in str(refused.exception)
+
+
 def test_status_of_an_unknown_experiment_is_a_one_line_error(cli: typer.Typer) -> None:
     from lsat_core.store.migrate import upgrade
 
