@@ -11,6 +11,7 @@ from typer.models import OptionInfo
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.errors import InputError
 from lsat_core.evaluation.protocols import PROTOCOLS
+from lsat_core.llm.gguf_backbones import GGUF_BACKBONES
 from lsat_core.runner.option_names import in_user_terms
 from lsat_core.runner.options import build_config
 from lsat_core.settings import WorkLimits
@@ -44,7 +45,11 @@ Dataset = Annotated[str, typer.Option(help="Registered dataset name.")]
 Protocol = Annotated[str, typer.Option(help=f"One of {', '.join(PROTOCOLS)}.")]
 Preset = Annotated[str, typer.Option(help="quick (CPU-sized) or paper (the full protocol).")]
 Backbone = Annotated[
-    str | None, typer.Option(help="Backbone: smollm2-135m (default), a model folder or a hub id.")
+    str | None,
+    typer.Option(
+        help=f"Backbone: {' or '.join(GGUF_BACKBONES)} (offline; the first is the default), "
+        "a model folder or a hub id."
+    ),
 ]
 M = Annotated[int | None, typer.Option("--m", help="Period m of the long-term LoRA.")]
 UpdatePeriods = Annotated[

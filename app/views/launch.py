@@ -19,6 +19,7 @@ from lsat_core.errors import InputError, LsatError
 from lsat_core.evaluation.protocols import PROTOCOLS
 from lsat_core.evaluation.resolution import resolution
 from lsat_core.llm.configs import BackboneConfig
+from lsat_core.llm.gguf_backbones import GGUF_BACKBONES
 from lsat_core.runner.option_names import user_name
 from lsat_core.strategies.registry import STRATEGIES
 
@@ -271,8 +272,9 @@ backbone = st.text_input(
     "Backbone",
     value=BackboneConfig().name_or_path,
     key="launch_backbone",
-    help="smollm2-135m (shipped), a hub id, or a model folder inside the data dir (a relative "
-    "path is read from there).",
+    help="A registered offline backbone ("
+    + ", ".join(f"{name}: {b.licence}" for name, b in GGUF_BACKBONES.items())
+    + "), a hub id, or a model folder inside the data dir (a relative path is read from there).",
 )
 defaults, preset_base = launch_form.preset_defaults(preset, dataset, protocol)
 knobs, update_periods = _knobs(defaults, preset_base)
