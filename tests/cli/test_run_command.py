@@ -142,7 +142,7 @@ def test_the_limits_are_read_from_the_environment(tmp_path, monkeypatch, capsys)
         main()
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip() == (
-        "error: epochs: 4 is over the limit of 3 (LSAT_MAX_EPOCHS)"
+        "error: --epochs: 4 is over the limit of 3 (LSAT_MAX_EPOCHS)"
     )
     assert list(tmp_path.iterdir()) == []
 
@@ -176,6 +176,5 @@ def test_a_backbone_path_that_is_not_a_model_is_refused_naming_it(
         main()
     assert exit_info.value.code == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
-    where = user_name("backbone", "cli") if command == "run" else "backbone"
-    assert line.startswith(f"error: {where}: {target}") and message in line, line
+    assert line.startswith(f"error: {user_name('backbone', 'cli')}: {target}") and message in line, line
     assert not data.exists()
