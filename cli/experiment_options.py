@@ -26,7 +26,8 @@ class _RegistryStrategiesOption(OptionInfo):
     def help(self) -> str:
         return (
             f"Comma-separated strategy names of {', '.join(strategy_names())} "
-            "(`lsat strategies` says what each does)."
+            "(`lsat strategies` says what each does); `preset` stands for the preset's own "
+            "strategies, e.g. `preset,lsat_ta`."
         )
 
     @help.setter
