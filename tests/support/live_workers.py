@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from ml1m_data_dir import data_dir_with_cache
 from sqlalchemy import Engine, select
 from tiny_llm import tiny_experiment
 
@@ -90,16 +91,6 @@ def _run_reference(config: ExperimentConfig, data_dir: Path) -> pd.DataFrame:
         frame = results_frame(session, list(prepared.run_ids.values()))
     engine.dispose()
     return comparable(frame)
-
-
-def data_dir_with_cache(root: Path, cache: Path) -> Path:
-    """A fresh data folder (store, broker, adapters) reusing the built stream and wheels."""
-    data = root / "data"
-    (data / "cache").mkdir(parents=True)
-    for name in ("wheels", "streams", "datasets"):
-        if (cache / name).exists():
-            (data / "cache" / name).symlink_to(cache / name)
-    return data
 
 
 def comparable(frame: pd.DataFrame) -> pd.DataFrame:

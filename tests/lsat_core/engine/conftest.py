@@ -6,6 +6,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from ml1m_data_dir import ml1m_settings
 from tiny_llm import tiny_experiment
 
 from lsat_core.settings import Settings
@@ -14,12 +15,7 @@ from lsat_core.settings import Settings
 @pytest.fixture
 def settings(tmp_path: Path, ml1m_cache: Path) -> Settings:
     """A fresh data dir (store, artifacts) whose cache reuses the built stream."""
-    settings = Settings.for_data_dir(tmp_path / "data")
-    settings.cache_dir.mkdir(parents=True)
-    for name in ("wheels", "streams", "datasets"):
-        if (ml1m_cache / name).exists():
-            (settings.cache_dir / name).symlink_to(ml1m_cache / name)
-    return settings
+    return ml1m_settings(tmp_path, ml1m_cache)
 
 
 @pytest.fixture

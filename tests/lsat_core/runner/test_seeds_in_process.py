@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ml1m_data_dir import ml1m_settings
 from sqlalchemy import func, select
 from tiny_llm import tiny_experiment
 
@@ -23,12 +24,7 @@ pytestmark = pytest.mark.timeout(600)
 
 @pytest.fixture
 def settings(tmp_path: Path, ml1m_cache: Path) -> Settings:
-    settings = Settings.for_data_dir(tmp_path / "data")
-    settings.cache_dir.mkdir(parents=True)
-    for name in ("wheels", "streams", "datasets"):
-        if (ml1m_cache / name).exists():
-            (settings.cache_dir / name).symlink_to(ml1m_cache / name)
-    return settings
+    return ml1m_settings(tmp_path, ml1m_cache)
 
 
 def two_seeds(tiny_model_dir: Path) -> ExperimentConfig:

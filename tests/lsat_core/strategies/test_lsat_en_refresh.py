@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from ml1m_data_dir import ml1m_settings
 from sqlalchemy import select
 from tiny_llm import tiny_experiment
 
@@ -73,12 +74,7 @@ def test_the_settings_refuse_bad_values() -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path, ml1m_cache: Path) -> Settings:
-    settings = Settings.for_data_dir(tmp_path / "data")
-    settings.cache_dir.mkdir(parents=True)
-    for name in ("wheels", "streams", "datasets"):
-        if (ml1m_cache / name).exists():
-            (settings.cache_dir / name).symlink_to(ml1m_cache / name)
-    return settings
+    return ml1m_settings(tmp_path, ml1m_cache)
 
 
 @pytest.mark.timeout(600)

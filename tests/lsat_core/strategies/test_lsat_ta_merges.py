@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ml1m_data_dir import ml1m_settings
 from tiny_llm import tiny_experiment
 
 from lsat_core.runner.in_process import run_experiment
@@ -22,12 +23,7 @@ MERGES = tuple(s.name for s in PEFT_MERGE_STRATEGIES)
 
 @pytest.fixture
 def settings(tmp_path: Path, ml1m_cache: Path) -> Settings:
-    settings = Settings.for_data_dir(tmp_path / "data")
-    settings.cache_dir.mkdir(parents=True)
-    for name in ("wheels", "streams", "datasets"):
-        if (ml1m_cache / name).exists():
-            (settings.cache_dir / name).symlink_to(ml1m_cache / name)
-    return settings
+    return ml1m_settings(tmp_path, ml1m_cache)
 
 
 @pytest.mark.timeout(600)
