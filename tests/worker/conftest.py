@@ -37,3 +37,14 @@ def engine(settings: Settings) -> Iterator[Engine]:
 @pytest.fixture
 def add_experiment(engine: Engine) -> Callable[..., tuple[int, dict[str, int]]]:
     return lambda *strategies: stored_runs.add_experiment(engine, strategies)
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread for the test, as a worker process runs it."""
+    import torch  # here, so that the worker tests that run no model do not load torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

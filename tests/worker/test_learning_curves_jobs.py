@@ -3,59 +3,30 @@ experiment, and a task delivered again adds no point (issue 12 item 4)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
-from live_workers import data_dir_with_cache
+from launched_jobs import launch_recorded
+from ml1m_data_dir import ml1m_settings
 from sqlalchemy import select
 from tiny_llm import tiny_experiment
 
-from lsat_core.settings import Settings
-from lsat_core.store.engine import read_scope, session_scope
+from lsat_core.store.engine import read_scope
 from lsat_core.store.learning_curves import curves_frame
-from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import Artifact
-from lsat_core.store.runs import create_experiment
 from worker import jobs
 from worker.canvas import SeededSpec, train_task_id
-from worker.context import WorkerContext
-from worker.queue_client import client_app
 
 pytestmark = pytest.mark.timeout(600)
-
-
-@pytest.fixture
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_train_tasks_store_one_curve_per_model_once_however_often_delivered(
     tiny_model_dir: Path, tmp_path: Path, ml1m_cache: Path, monkeypatch, one_torch_thread
 ) -> None:
     config = tiny_experiment(tiny_model_dir, ("fine_tune",))
-    settings = Settings.for_data_dir(data_dir_with_cache(tmp_path, ml1m_cache))
-    upgrade(settings.database_url)
-    ctx = WorkerContext(settings)
-    with session_scope(ctx.engine) as session:
-        experiment_id = create_experiment(
-            session, name="curves", protocol=config.protocol, config=config.to_dict()
-        ).id
-    sent = []
-    build_canvas = jobs.build_canvas
-
-    def recorded(app, experiment_id, plans, **options):
-        sent.extend(plans)
-        return build_canvas(app, experiment_id, plans, **options)
-
-    monkeypatch.setattr(jobs, "build_canvas", recorded)
-    monkeypatch.setattr(jobs, "gpu_worker_present", lambda app: False)
-    jobs.launch(ctx, client_app(settings), experiment_id, "launch")
-    (plan,) = sent
+    launched = launch_recorded(config, ml1m_settings(tmp_path, ml1m_cache), "curves", monkeypatch)
+    ctx, experiment_id = launched.ctx, launched.experiment_id
+    (plan,) = launched.plans
     tasks = [
         (SeededSpec(spec, plan.seed), train_task_id(experiment_id, spec, plan.seed))
         for lineage in plan.lineages

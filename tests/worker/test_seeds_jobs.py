@@ -5,13 +5,14 @@ worker process (embedded mode), store the same results as the in-process run
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
+from launched_jobs import launch_recorded
 from live_workers import Workers, data_dir_with_cache, wait_for_experiment, worker_env
+from ml1m_data_dir import ml1m_settings
 from tiny_llm import tiny_experiment
 
 from lsat_core.engine.experiment_config import ExperimentConfig
@@ -21,11 +22,9 @@ from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import RunStatus
 from lsat_core.store.queries import get_experiment, list_runs, results_frame
-from lsat_core.store.runs import create_experiment
 from worker import jobs
 from worker.canvas import SeededSpec, train_task_id
-from worker.context import WorkerContext
-from worker.queue_client import client_app, submit_experiment
+from worker.queue_client import submit_experiment
 
 pytestmark = pytest.mark.timeout(600)
 KEY = ["strategy", "seed", "train_period", "eval_period", "role", "segment"]
@@ -60,34 +59,11 @@ def in_process(
     return comparable(frame)
 
 
-@pytest.fixture
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_the_jobs_train_each_seed_apart_and_match_the_in_process_run(
     config, in_process, tmp_path: Path, ml1m_cache: Path, monkeypatch, one_torch_thread
 ) -> None:
-    settings = Settings.for_data_dir(data_dir_with_cache(tmp_path, ml1m_cache))
-    upgrade(settings.database_url)
-    ctx = WorkerContext(settings)
-    with session_scope(ctx.engine) as session:
-        experiment_id = create_experiment(
-            session, name="seeds", protocol=config.protocol, config=config.to_dict()
-        ).id
-    sent = []
-    build_canvas = jobs.build_canvas
-
-    def recorded(app, experiment_id, plans, **options):
-        sent.extend(plans)
-        return build_canvas(app, experiment_id, plans, **options)
-
-    monkeypatch.setattr(jobs, "build_canvas", recorded)
-    monkeypatch.setattr(jobs, "gpu_worker_present", lambda app: False)
-    jobs.launch(ctx, client_app(settings), experiment_id, "launch")
+    launched = launch_recorded(config, ml1m_settings(tmp_path, ml1m_cache), "seeds", monkeypatch)
+    ctx, experiment_id, sent = launched.ctx, launched.experiment_id, launched.plans
 
     assert [plan.seed for plan in sent] == [0, 1]
     assert [len(plan.models) for plan in sent] == [3, 3]  # full@2, short@2, short@3 each
@@ -117,7 +93,7 @@ def test_a_worker_process_runs_the_seeds_like_the_in_process_run(
 ) -> None:
     """Embedded mode (filesystem broker, SQLite), one worker on both queues: the train tasks'
     messages carry their seed."""
-    settings = Settings.for_data_dir(data_dir_with_cache(tmp_path, ml1m_cache))
+    settings = ml1m_settings(tmp_path, ml1m_cache)
     upgrade(settings.database_url)
     workers = Workers(worker_env(settings), tmp_path)
     engine = make_engine(settings.database_url)
