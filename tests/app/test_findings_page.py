@@ -8,21 +8,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from planted_comparison import planted_stream, record_scored_cell
 from streamlit.testing.v1 import AppTest
 
 from cli.report_command import findings_json, findings_text, report_of
-from lsat_core.evaluation.metrics import auc_with_ci
 from lsat_core.evaluation.protocols import HELD_OUT_ITEMS, NEXT_PERIOD
 from lsat_core.store import (
     create_experiment,
     get_or_create_run,
-    get_or_create_stream,
     make_engine,
-    record_period_result,
     session_scope,
     upgrade,
 )
-from lsat_core.store.predictions import record_predictions
 
 PERIODS = 4
 NEXT = {
@@ -52,22 +49,10 @@ def _record(session, run_id, strategy, signal, t, e, samples, cold_share) -> Non
     strength = np.where(cold & strategy.startswith("mf:"), 0.0, signal)
     scores = strength * labels + rng.normal(size=samples)
     scores += 0.05 * np.random.default_rng([run_id, e]).normal(size=samples)
-    auc = auc_with_ci(labels, scores)
-    record_period_result(
-        session,
-        run_id=run_id,
-        train_period=t,
-        eval_period=e,
-        auc=auc.auc,
-        n=auc.n,
-        positives=auc.positives,
-        ci_low=auc.ci_low,
-        ci_high=auc.ci_high,
-    )
     frame = pd.DataFrame(
         {"sample_id": np.arange(samples) + 10_000 * e, "user": "u", "item": "i", "label": labels}
     ).assign(warm=~cold, score=scores)
-    record_predictions(session, run_id=run_id, train_period=t, eval_period=e, frame=frame)
+    record_scored_cell(session, run_id, t, e, frame, with_uauc=False)
 
 
 def plant(url: str) -> Planted:
@@ -79,15 +64,7 @@ def plant(url: str) -> Planted:
     }
     ids = []
     with session_scope(engine) as session:
-        stream = get_or_create_stream(
-            session,
-            key="planted",
-            dataset="ml-1m",
-            config={},
-            source_checksum="0" * 64,
-            num_periods=PERIODS,
-            period_stats=[],
-        )
+        stream = planted_stream(session, "planted", PERIODS)
         for protocol, (signals, cells, samples, cold_share) in plans.items():
             experiment = create_experiment(session, name=protocol, protocol=protocol, config={})
             ids.append(experiment.id)

@@ -7,25 +7,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from planted_comparison import planted_stream, record_scored_cell
 from typer.testing import CliRunner
 
 from app.analysis import protocol_summary, with_run_labels
 from cli.main import app
 from lsat_core.errors import InputError
-from lsat_core.evaluation.metrics import auc_with_ci
-from lsat_core.evaluation.user_auc import user_auc
 from lsat_core.store import (
     create_experiment,
     get_or_create_run,
-    get_or_create_stream,
     make_engine,
-    record_period_result,
     results_frame,
     session_scope,
     temporary_schema,
     upgrade,
 )
-from lsat_core.store.predictions import record_predictions
 
 PERIODS = 4
 SAMPLES = 300
@@ -53,37 +49,14 @@ def _record_scoring(session, run_id: int, strength: float, t: int) -> None:
     frame = pd.DataFrame(
         {"sample_id": np.arange(SAMPLES) + 1000 * e, "user": users, "item": "i", "label": labels}
     ).assign(warm=True, score=scores)
-    auc = auc_with_ci(labels, scores)
-    per_user = user_auc(users, labels, scores)
-    record_period_result(
-        session,
-        run_id=run_id,
-        train_period=t,
-        eval_period=e,
-        auc=auc.auc,
-        n=auc.n,
-        positives=auc.positives,
-        ci_low=auc.ci_low,
-        ci_high=auc.ci_high,
-        uauc=per_user.uauc,
-        uauc_users=per_user.users,
-    )
-    record_predictions(session, run_id=run_id, train_period=t, eval_period=e, frame=frame)
+    record_scored_cell(session, run_id, t, e, frame)
 
 
 def seed(url: str) -> Store:
     upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as session:
-        stream = get_or_create_stream(
-            session,
-            key="s",
-            dataset="ml-1m",
-            config={},
-            source_checksum="0" * 64,
-            num_periods=PERIODS,
-            period_stats=[],
-        )
+        stream = planted_stream(session, "s", PERIODS)
         experiments = []
         for name, strategies in (("first", ("strong", "weak")), ("second", ("also_strong",))):
             experiment = create_experiment(session, name=name, protocol="next-period", config={})

@@ -29,6 +29,7 @@ from lsat_core.store import (
     session_scope,
     upgrade,
 )
+from lsat_core.store.models import Stream
 from lsat_core.store.predictions import record_predictions
 
 PERIODS = 4
@@ -52,9 +53,39 @@ def record_scoring(session: Session, run_id: int, t: int, signal: float, offset:
     labels = rng.integers(0, 2, SAMPLES)
     scores = signal * labels + rng.normal(size=SAMPLES)
     scores += 0.3 * np.random.default_rng([run_id, e]).normal(size=SAMPLES)
-    users = [f"u{i % USERS}" for i in range(SAMPLES)]
+    frame = pd.DataFrame(
+        {
+            "sample_id": np.arange(SAMPLES) + 1000 * e + offset,
+            "user": [f"u{i % USERS}" for i in range(SAMPLES)],
+            "item": "i",
+            "label": labels,
+            "warm": True,
+            "score": scores,
+        }
+    )
+    record_scored_cell(
+        session, run_id, t, e, frame, samples_trained=1000 * t, train_seconds=10.0 * t
+    )
+
+
+def record_scored_cell(
+    session: Session,
+    run_id: int,
+    t: int,
+    e: int,
+    predictions: pd.DataFrame,
+    *,
+    with_uauc: bool = True,
+    **result_fields: float,
+) -> None:
+    """The model updated at t tested on D_e, recorded as the period loop records it: the
+    cell's AUC with its DeLong interval (and uAUC over the users, `with_uauc`) from
+    `predictions` (sample_id, user, item, label, warm, score), then the predictions."""
+    labels, scores = predictions["label"].to_numpy(), predictions["score"].to_numpy()
     auc = auc_with_ci(labels, scores)
-    per_user = user_auc(users, labels, scores)
+    if with_uauc:
+        per_user = user_auc(predictions["user"].tolist(), labels, scores)
+        result_fields |= {"uauc": per_user.uauc, "uauc_users": per_user.users}
     record_period_result(
         session,
         run_id=run_id,
@@ -65,22 +96,9 @@ def record_scoring(session: Session, run_id: int, t: int, signal: float, offset:
         positives=auc.positives,
         ci_low=auc.ci_low,
         ci_high=auc.ci_high,
-        uauc=per_user.uauc,
-        uauc_users=per_user.users,
-        samples_trained=1000 * t,
-        train_seconds=10.0 * t,
+        **result_fields,
     )
-    frame = pd.DataFrame(
-        {
-            "sample_id": np.arange(SAMPLES) + 1000 * e + offset,
-            "user": users,
-            "item": "i",
-            "label": labels,
-            "warm": True,
-            "score": scores,
-        }
-    )
-    record_predictions(session, run_id=run_id, train_period=t, eval_period=e, frame=frame)
+    record_predictions(session, run_id=run_id, train_period=t, eval_period=e, frame=predictions)
 
 
 def run_config(strategy: str, seed: int) -> dict:
@@ -96,6 +114,19 @@ def run_config(strategy: str, seed: int) -> dict:
     }
 
 
+def planted_stream(session: Session, key: str, periods: int) -> Stream:
+    """A stream row of `periods` periods standing for a planted one (no data behind it)."""
+    return get_or_create_stream(
+        session,
+        key=key,
+        dataset="ml-1m",
+        config={},
+        source_checksum="0" * 64,
+        num_periods=periods,
+        period_stats=[],
+    )
+
+
 def plant_comparison(url: str) -> PlantedComparison:
     upgrade(url)
     engine = make_engine(url)
@@ -108,15 +139,7 @@ def plant_comparison(url: str) -> PlantedComparison:
     run_ids, experiment_ids = {}, []
     try:
         with session_scope(engine) as session:
-            stream = get_or_create_stream(
-                session,
-                key="planted",
-                dataset="ml-1m",
-                config={},
-                source_checksum="0" * 64,
-                num_periods=PERIODS,
-                period_stats=[],
-            )
+            stream = planted_stream(session, "planted", PERIODS)
             for name, runs in plan.items():
                 experiment = create_experiment(
                     session, name=name, protocol="next-period", config={}
