@@ -264,6 +264,15 @@ def fresh_caches() -> Iterator[None]:
 
 
 @pytest.fixture
+def served_on_loopback() -> Iterator[None]:
+    """The Launch page is offered to sessions that may launch: a dashboard on loopback."""
+    before = st.get_option("server.address")
+    st.config.set_option("server.address", "127.0.0.1")
+    yield
+    st.config.set_option("server.address", before)
+
+
+@pytest.fixture
 def app_env(
     seeded_store: SeededStore, monkeypatch: pytest.MonkeyPatch, fresh_caches: None
 ) -> SeededStore:

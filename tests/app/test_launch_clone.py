@@ -5,12 +5,10 @@ refused in the form, under its label."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app.launch_form import LaunchForm, cloned_form, experiment_config
@@ -24,12 +22,7 @@ from worker import queue_client
 LAUNCH = "views/launch.py"
 
 
-@pytest.fixture(autouse=True)
-def served_on_loopback() -> Iterator[None]:
-    before = st.get_option("server.address")
-    st.config.set_option("server.address", "127.0.0.1")
-    yield
-    st.config.set_option("server.address", before)
+pytestmark = pytest.mark.usefixtures("served_on_loopback")
 
 
 @pytest.fixture

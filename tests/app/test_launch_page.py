@@ -2,12 +2,10 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lsat_core.engine.presets import preset_config
@@ -17,13 +15,7 @@ from worker import queue_client
 LAUNCH = "views/launch.py"
 
 
-@pytest.fixture(autouse=True)
-def served_on_loopback() -> Iterator[None]:
-    """The Launch page is offered to sessions that may launch: a dashboard on loopback."""
-    before = st.get_option("server.address")
-    st.config.set_option("server.address", "127.0.0.1")
-    yield
-    st.config.set_option("server.address", before)
+pytestmark = pytest.mark.usefixtures("served_on_loopback")
 
 
 @pytest.fixture

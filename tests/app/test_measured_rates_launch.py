@@ -3,11 +3,9 @@ them, and says so."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app import work_estimate
@@ -19,12 +17,7 @@ from lsat_core.store.runs import create_experiment, get_or_create_run
 BACKBONE = "smollm2-135m"
 
 
-@pytest.fixture(autouse=True)
-def served_on_loopback() -> Iterator[None]:
-    before = st.get_option("server.address")
-    st.config.set_option("server.address", "127.0.0.1")
-    yield
-    st.config.set_option("server.address", before)
+pytestmark = pytest.mark.usefixtures("served_on_loopback")
 
 
 def _measure(url: str) -> None:

@@ -3,12 +3,10 @@ launch form, the work estimate, `lsat strategies` and config validation with no 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
@@ -80,15 +78,6 @@ def test_lsat_strategies_lists_it_with_its_summary() -> None:
     lines = result.output.splitlines()
     assert len(lines) == len(STRATEGIES)
     assert lines[-1].split() == ["toy_half", *HalfAndHalf.summary.split()]
-
-
-@pytest.fixture
-def served_on_loopback() -> Iterator[None]:
-    """The Launch page is offered to sessions that may launch: a dashboard on loopback."""
-    before = st.get_option("server.address")
-    st.config.set_option("server.address", "127.0.0.1")
-    yield
-    st.config.set_option("server.address", before)
 
 
 def test_the_launch_form_offers_it_and_estimates_its_work(

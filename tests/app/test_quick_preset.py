@@ -4,10 +4,6 @@ resolves (issue 11 item 10)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app.work_estimate import PeriodSize, cpu_rates, estimate_work, samples_tested
@@ -49,16 +45,8 @@ def test_a_model_shared_at_t_1_is_counted_once() -> None:
     assert estimate_work(classic, ML1M).classic_models == 3
 
 
-@pytest.fixture(autouse=True)
-def served_on_loopback() -> Iterator[None]:
-    before = st.get_option("server.address")
-    st.config.set_option("server.address", "127.0.0.1")
-    yield
-    st.config.set_option("server.address", before)
-
-
 def test_the_launch_page_starts_from_the_presets_strategies_and_states_its_resolution(
-    app_env, app_dir
+    app_env, app_dir, served_on_loopback
 ) -> None:
     app = AppTest.from_file(app_dir / "main.py", default_timeout=60).run()
     app = app.switch_page("views/launch.py").run()
