@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app import experiment_records
+from app.confirm_step import confirmation_armed, keep_button
 from app.experiment_picker import ChosenExperiment
 from lsat_core.errors import LsatError
 
@@ -68,14 +69,14 @@ def _act(change, done: str) -> None:
 
 
 def _delete_control(column, experiment_id: int) -> None:
-    if st.session_state.get(CONFIRM_DELETE_KEY) != experiment_id:
-        column.button(
-            "Delete…",
-            key="labels_delete",
-            icon=":material/delete:",
-            on_click=st.session_state.__setitem__,
-            args=(CONFIRM_DELETE_KEY, experiment_id),
-        )
+    if not confirmation_armed(
+        column,
+        CONFIRM_DELETE_KEY,
+        experiment_id,
+        "Delete…",
+        key="labels_delete",
+        icon=":material/delete:",
+    ):
         return
     st.warning(
         f"Delete experiment #{experiment_id} with its runs, results and predictions that no other "
@@ -96,9 +97,4 @@ def _delete_control(column, experiment_id: int) -> None:
             f"{len(deletion.models_deleted)} models; {len(deletion.runs_kept)} shared runs kept."
         )
         st.rerun()
-    no.button(
-        "No, keep it",
-        key="labels_delete_abort",
-        on_click=st.session_state.pop,
-        args=(CONFIRM_DELETE_KEY,),
-    )
+    keep_button(no, CONFIRM_DELETE_KEY, key="labels_delete_abort")

@@ -21,6 +21,7 @@ from app import (
     progress_panel,
     service,
 )
+from app.confirm_step import confirmation_armed, keep_button
 from app.experiment_labels_panel import labels_panel
 from app.experiment_picker import ChosenExperiment, choose_experiment
 from app.widgets import chart_with_csv, csv_download, format_seconds, latex_download, select_id
@@ -57,14 +58,14 @@ def _header(experiment: pd.Series, *, cancel_announced: bool) -> None:
 
 def _cancel_control(experiment_id: int) -> None:
     """A Cancel button for an experiment still pending or running, that asks before it acts."""
-    if st.session_state.get(CONFIRM_CANCEL_KEY) != experiment_id:
-        st.button(
-            "Cancel experiment",
-            icon=":material/cancel:",
-            key="cancel_experiment",
-            on_click=st.session_state.__setitem__,
-            args=(CONFIRM_CANCEL_KEY, experiment_id),
-        )
+    if not confirmation_armed(
+        st,
+        CONFIRM_CANCEL_KEY,
+        experiment_id,
+        "Cancel experiment",
+        key="cancel_experiment",
+        icon=":material/cancel:",
+    ):
         return
     st.warning(
         f"Cancel experiment #{experiment_id}? Its runs stop at their next progress report and "
@@ -78,9 +79,7 @@ def _cancel_control(experiment_id: int) -> None:
         on_click=_cancel,
         args=(experiment_id,),
     )
-    no.button(
-        "No, keep it", key="cancel_abort", on_click=st.session_state.pop, args=(CONFIRM_CANCEL_KEY,)
-    )
+    keep_button(no, CONFIRM_CANCEL_KEY, key="cancel_abort")
 
 
 def _cancel(experiment_id: int) -> None:
