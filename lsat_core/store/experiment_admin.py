@@ -228,4 +228,8 @@ def remove_model_folders(folders: Iterable[str], artifacts_dir: Path) -> list[Pa
         if path.is_dir() and path.is_relative_to(root) and path != root:
             shutil.rmtree(path)
             removed.append(path)
+            # A model's folder is <models>/<key>/<content hash> (lsat_core/engine/model_folders):
+            # its key's folder goes too once nothing else is in it.
+            if path.parent != root and not any(path.parent.iterdir()):
+                path.parent.rmdir()
     return removed

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
@@ -12,6 +14,7 @@ from lsat_core.store.experiment_admin import (
     add_tags,
     delete_experiment,
     normalized_tags,
+    remove_model_folders,
     remove_tags,
     run_labels_by_experiment,
     set_archived,
@@ -187,3 +190,22 @@ def test_an_active_experiment_is_not_deleted(engine: Engine) -> None:
         experiment_id = create_experiment(session, name="a", protocol="p", config={}).id
         with pytest.raises(InputError, match="is pending: cancel it first"):
             delete_experiment(session, experiment_id)
+
+
+def test_removing_a_model_folder_takes_its_empty_key_folder_and_nothing_outside(
+    tmp_path: Path,
+) -> None:
+    artifacts = tmp_path / "artifacts"
+    content = artifacts / "models" / "lora-abc" / "0123456789abcdef"
+    content.mkdir(parents=True)
+    (content / "adapter.safetensors").write_bytes(b"weights")
+    shared = artifacts / "models" / "mf-def" / "fedcba9876543210"
+    shared.mkdir(parents=True)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+
+    removed = remove_model_folders([str(content), str(outside)], artifacts)
+
+    assert removed == [content.resolve()]
+    assert not (artifacts / "models" / "lora-abc").exists()
+    assert shared.is_dir() and outside.is_dir()
