@@ -5,11 +5,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from scored_rows import model_result_row
 
-from lsat_core.evaluation.metrics import auc_with_ci
 from lsat_core.evaluation.paired import holm, paired_delong
 from lsat_core.evaluation.report import comparison_report
-from lsat_core.evaluation.user_auc import user_auc
 
 SAMPLES = 400
 
@@ -38,23 +37,15 @@ def scored(run_id: int, cell: tuple[int, int], strength: float, first_sample: in
             "score": strength * labels + shared + 0.3 * own,
         }
     )
-    auc = auc_with_ci(labels, samples["score"])
-    per_user = user_auc(samples["user"], labels, samples["score"])
-    row = {
-        "run_id": run_id,
-        "run_name": f"run {run_id}",
-        "strategy": f"s{run_id}",
-        "seed": 0,
-        "train_period": train,
-        "eval_period": evaluated,
-        "role": "model",
-        "segment": "all",
-        "auc": auc.auc,
-        "ci_low": auc.ci_low,
-        "ci_high": auc.ci_high,
-        "uauc": per_user.uauc,
-        "uauc_users": per_user.users,
-    }
+    row = model_result_row(
+        samples,
+        train,
+        evaluated,
+        run_id=run_id,
+        run_name=f"run {run_id}",
+        strategy=f"s{run_id}",
+        seed=0,
+    )
     return samples, row
 
 

@@ -7,11 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scored_rows import model_result_row
 
-from lsat_core.evaluation.metrics import auc_with_ci
 from lsat_core.evaluation.paired import holm
 from lsat_core.evaluation.report import comparison_report
-from lsat_core.evaluation.user_auc import user_auc
 
 SAMPLES = 300
 CELLS = [(1, 2), (2, 3)]  # next-period, T = 3: both are the summary cells
@@ -29,43 +28,34 @@ def planted(run_id: int, variant: str, seed: int, strength: float, offset: int =
         own = np.random.default_rng([run_id, evaluated]).normal(size=SAMPLES)
         scores = strength * labels + shared + 0.3 * own
         users = [f"u{i % 10}" for i in range(SAMPLES)]
-        samples.append(
-            pd.DataFrame(
-                {
-                    "run_id": run_id,
-                    "train_period": train,
-                    "eval_period": evaluated,
-                    "part": "test",
-                    "role": "model",
-                    "coefficient": np.nan,
-                    "sample_id": np.arange(SAMPLES) + 1000 * evaluated + offset,
-                    "user": users,
-                    "item": "i",
-                    "label": labels,
-                    "warm": True,
-                    "score": scores,
-                }
-            )
-        )
-        auc = auc_with_ci(labels, scores)
-        per_user = user_auc(users, labels, scores)
-        rows.append(
+        cell = pd.DataFrame(
             {
                 "run_id": run_id,
-                "run_name": variant,
-                "strategy": variant,
-                "variant": variant,
-                "seed": seed,
                 "train_period": train,
                 "eval_period": evaluated,
+                "part": "test",
                 "role": "model",
-                "segment": "all",
-                "auc": auc.auc,
-                "ci_low": auc.ci_low,
-                "ci_high": auc.ci_high,
-                "uauc": per_user.uauc,
-                "uauc_users": per_user.users,
+                "coefficient": np.nan,
+                "sample_id": np.arange(SAMPLES) + 1000 * evaluated + offset,
+                "user": users,
+                "item": "i",
+                "label": labels,
+                "warm": True,
+                "score": scores,
             }
+        )
+        samples.append(cell)
+        rows.append(
+            model_result_row(
+                cell,
+                train,
+                evaluated,
+                run_id=run_id,
+                run_name=variant,
+                strategy=variant,
+                variant=variant,
+                seed=seed,
+            )
         )
     return samples, rows
 
