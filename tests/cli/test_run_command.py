@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import pytest
+from lsat_process import lsat_process
+from ml1m_data_dir import data_dir_with_cache
 from typer.main import get_command
 from typer.testing import CliRunner
 
@@ -13,18 +14,6 @@ from cli.main import app as lsat_app
 from cli.main import main
 from lsat_core.runner.option_names import OPTION_NAMES, user_name
 from lsat_core.strategies.registry import STRATEGIES, strategy_names
-
-
-def lsat(*args: str, env_dir) -> subprocess.CompletedProcess:
-    env = {"LSAT_DATA_DIR": str(env_dir), "PATH": "/usr/bin:/bin", "HOME": str(env_dir)}
-    return subprocess.run(
-        [sys.executable, "-c", "from cli.main import main; main()", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-
 
 BAD_OPTIONS = [
     # (arguments, the config field at fault, the rest of the one-line error)
@@ -124,11 +113,8 @@ def test_a_backbone_that_is_not_a_causal_lm_fails_before_training(tmp_path, ml1m
     folder = tmp_path / "not-a-model"
     folder.mkdir()
     (folder / "config.json").write_text('{"model_type": "bert"}')
-    data = tmp_path / "data"
-    (data / "cache").mkdir(parents=True)
-    for name in ("wheels", "streams", "datasets"):
-        (data / "cache" / name).symlink_to(ml1m_cache / name)
-    result = lsat("run", "--backbone", str(folder), env_dir=data)
+    data = data_dir_with_cache(tmp_path, ml1m_cache)
+    result = lsat_process("run", "--backbone", str(folder), data_dir=data)
     assert result.returncode == 2, result.stderr
     assert str(folder) in result.stderr.strip().splitlines()[-1]
     assert not (data / "artifacts").exists()  # nothing trained
@@ -176,5 +162,7 @@ def test_a_backbone_path_that_is_not_a_model_is_refused_naming_it(
         main()
     assert exit_info.value.code == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith(f"error: {user_name('backbone', 'cli')}: {target}") and message in line, line
+    assert (
+        line.startswith(f"error: {user_name('backbone', 'cli')}: {target}") and message in line
+    ), line
     assert not data.exists()

@@ -4,35 +4,21 @@ is checked before anything runs (this machine has no internet)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from lsat_process import lsat_process
+from ml1m_data_dir import data_dir_with_cache
 
 from cli.main import main
 from lsat_core.runner import hub_check
 
 
-def lsat(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
-    env = {"LSAT_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin", "HOME": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "-c", "from cli.main import main; main()", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-
-
 def test_run_json_prints_the_report_of_the_finished_experiment(tmp_path, ml1m_cache):
     """The two floors (cheap, whole periods) at t = 1 with two seeds: four runs in the report."""
-    data = tmp_path / "data"
-    (data / "cache").mkdir(parents=True)
-    for name in ("wheels", "streams", "datasets"):
-        (data / "cache" / name).symlink_to(ml1m_cache / name)
+    data = data_dir_with_cache(tmp_path, ml1m_cache)
     args = ("--strategies", "popularity,logreg", "--update-periods", "1", "--seeds", "0,1")
-    result = lsat("run", *args, "--json", data_dir=data)
+    result = lsat_process("run", *args, "--json", data_dir=data)
 
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)  # nothing but the JSON on stdout
