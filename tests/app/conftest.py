@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -270,6 +271,19 @@ def served_on_loopback() -> Iterator[None]:
     st.config.set_option("server.address", "127.0.0.1")
     yield
     st.config.set_option("server.address", before)
+
+
+@pytest.fixture
+def submitted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict[str, Any], str]]:
+    """Experiments the page sends to the queue (config, name); the fake queue answers id 42."""
+    calls: list[tuple[dict[str, Any], str]] = []
+
+    def submit(settings, config, name):
+        calls.append((config, name))
+        return 42
+
+    monkeypatch.setattr("worker.queue_client.submit_experiment", submit)
+    return calls
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,24 +16,11 @@ from lsat_core.runner import hub_check
 from lsat_core.runner.options import build_config
 from lsat_core.settings import WorkLimits
 from lsat_core.store import create_experiment, make_engine, session_scope
-from worker import queue_client
 
 LAUNCH = "views/launch.py"
 
 
 pytestmark = pytest.mark.usefixtures("served_on_loopback")
-
-
-@pytest.fixture
-def submitted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict[str, Any], str]]:
-    calls: list[tuple[dict[str, Any], str]] = []
-
-    def submit(settings, config, name):
-        calls.append((config, name))
-        return 42
-
-    monkeypatch.setattr(queue_client, "submit_experiment", submit)
-    return calls
 
 
 def past_config() -> ExperimentConfig:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -23,19 +22,6 @@ def launch_page(app_env, app_dir: Path) -> AppTest:
     """The Launch page, reached through the navigation (its link to the monitor needs it)."""
     app = AppTest.from_file(app_dir / "main.py", default_timeout=60).run()
     return app.switch_page(LAUNCH).run()
-
-
-@pytest.fixture
-def submitted(monkeypatch: pytest.MonkeyPatch) -> list[tuple[dict[str, Any], str]]:
-    """Experiments the page sends to the queue (config, name); the fake queue answers id 42."""
-    calls: list[tuple[dict[str, Any], str]] = []
-
-    def submit(settings, config, name):
-        calls.append((config, name))
-        return 42
-
-    monkeypatch.setattr(queue_client, "submit_experiment", submit)
-    return calls
 
 
 def test_the_preset_fills_in_the_knobs_and_a_new_preset_replaces_them(launch_page) -> None:
