@@ -9,19 +9,17 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from planted_comparison import PlantedComparison, plant_comparison
 from playwright.sync_api import Page, expect, sync_playwright
+from served_dashboard import wait_until_served
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
-STARTUP_S = 90
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -47,25 +45,11 @@ def dashboard(planted: PlantedComparison, tmp_path_factory: pytest.TempPathFacto
     with open(ARTIFACTS / "compare-streamlit.log", "w") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            _wait_until_served(f"http://127.0.0.1:{port}", process)
+            wait_until_served(f"http://127.0.0.1:{port}", process, name="streamlit", log=ARTIFACTS)
             yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
             process.wait(timeout=30)
-
-
-def _wait_until_served(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with {process.returncode}; see {ARTIFACTS}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"the dashboard did not answer within {STARTUP_S} s")
 
 
 @pytest.fixture

@@ -17,13 +17,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from served_dashboard import wait_until_served
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
@@ -35,8 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_S = 90
-"""Until Streamlit answers (the worker imports torch beside it on 2 cores)."""
 FIRST_RESULT_S = 150
 """From the click on Launch to the first AUC on the monitor: stream load, two tiny LoRAs, a test."""
 FINISHED_S = 150
@@ -81,7 +78,9 @@ def dashboard(data_dir: Path, ml1m_cache: Path) -> Iterator[str]:
             preexec_fn=listen_to_ctrl_c,
         )
         try:
-            wait_until_served(f"http://127.0.0.1:{port}", process)
+            wait_until_served(
+                f"http://127.0.0.1:{port}", process, name="lsat up", log=ARTIFACTS / "lsat-up.log"
+            )
             yield f"http://127.0.0.1:{port}"
         finally:
             stop(process)
@@ -91,20 +90,6 @@ def listen_to_ctrl_c() -> None:
     """SIGINT as in a terminal: a test runner started in the background may ignore it, and a
     Python child would then keep ignoring it (no KeyboardInterrupt for `lsat up` to stop on)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def wait_until_served(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"lsat up exited with {process.returncode}; see {ARTIFACTS}/lsat-up.log")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    pytest.fail(f"the dashboard did not answer within {STARTUP_S} s")
 
 
 def stop(process: subprocess.Popen) -> None:
