@@ -77,6 +77,12 @@ def reference_results(
 
 
 def _run_reference(config: ExperimentConfig, data_dir: Path) -> pd.DataFrame:
+    return comparable(results_in_process(config, data_dir))
+
+
+def results_in_process(config: ExperimentConfig, data_dir: Path) -> pd.DataFrame:
+    """The results of `config` run in this process (`lsat run`) on one torch thread, as a
+    worker runs it, in the store of `data_dir`."""
     import torch
 
     from lsat_core.runner.in_process import run_experiment
@@ -90,7 +96,7 @@ def _run_reference(config: ExperimentConfig, data_dir: Path) -> pd.DataFrame:
     with session_scope(engine) as session:
         frame = results_frame(session, list(prepared.run_ids.values()))
     engine.dispose()
-    return comparable(frame)
+    return frame
 
 
 def comparable(frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,15 +9,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 from launched_jobs import launch_recorded
-from live_workers import Workers, data_dir_with_cache, wait_for_experiment, worker_env
+from live_workers import (
+    Workers,
+    data_dir_with_cache,
+    results_in_process,
+    wait_for_experiment,
+    worker_env,
+)
 from ml1m_data_dir import ml1m_settings
 from tiny_llm import tiny_experiment
 
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.runner.in_process import run_experiment
-from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import RunStatus
@@ -46,17 +49,8 @@ def in_process(
     config: ExperimentConfig, ml1m_cache: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> pd.DataFrame:
     """The same experiment run in this process on one torch thread, as a worker runs it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        data = data_dir_with_cache(tmp_path_factory.mktemp("in-process"), ml1m_cache)
-        engine, prepared = run_experiment(config, Settings.for_data_dir(data), name="reference")
-    finally:
-        torch.set_num_threads(threads)
-    with session_scope(engine) as session:
-        frame = results_frame(session, list(prepared.run_ids.values()))
-    engine.dispose()
-    return comparable(frame)
+    data = data_dir_with_cache(tmp_path_factory.mktemp("in-process"), ml1m_cache)
+    return comparable(results_in_process(config, data))
 
 
 def test_the_jobs_train_each_seed_apart_and_match_the_in_process_run(
