@@ -24,6 +24,8 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from served_dashboard import wait_until_served
 
+from lsat_core.engine.presets import preset_strategies
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -140,9 +142,10 @@ def open_page(page: Page, link: str, header: str) -> None:
 
 
 def fill_launch_form(page: Page, backbone: Path) -> None:
-    """Two strategies (full retraining and LSAT-EN) with the smallest budgets."""
-    for strategy in ("fine_tune", "lsat_ta"):
-        page.get_by_role("button", name=f"Remove {strategy}").first.click()
+    """Two of the quick preset's strategies (full retraining and LSAT-EN), smallest budgets."""
+    for strategy in preset_strategies("quick"):
+        if strategy not in ("full_retrain", "lsat_en"):
+            page.get_by_role("button", name=f"Remove {strategy}").first.click()
     page.get_by_role("textbox", name="Backbone").fill(str(backbone))
     page.get_by_role("textbox", name="Backbone").press("Enter")
     for part in ("Train", "Validation", "Test"):
@@ -164,11 +167,10 @@ def test_launch_a_comparison_and_follow_it_through_every_page(
 
     open_page(page, "Launch", "Launch a comparison")
     fill_launch_form(page, backbone)
-    # Models: full@1, full@2 (full retraining; full@1 is LSAT's long-term LoRA, m = 1) and the
-    # short-term LoRAs short@1, short@2; one epoch on 8 samples each (full@2: train_1, train_2
-    # and val_1, 24).
-    expect(metric(page, "LoRA adapters to train")).to_have_text(re.compile(r"train\s*4$"))
-    expect(metric(page, "Samples to train on")).to_have_text(re.compile(r"on\s*48$"))
+    # The quick preset updates at t = 2 with m = 1. Models: full@2 (train_1, train_2 and val_1:
+    # 24 samples), LSAT's long-term LoRA full@1 (8) and the short-term LoRA short@2 (8).
+    expect(metric(page, "LoRA adapters to train")).to_have_text(re.compile(r"train\s*3$"))
+    expect(metric(page, "Samples to train on")).to_have_text(re.compile(r"on\s*40$"))
     screenshot(page, "1-launch")
     page.get_by_role("button", name="Launch").click()
     expect(page.get_by_text("Experiment #1 is queued.")).to_be_visible()
