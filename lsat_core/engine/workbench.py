@@ -139,7 +139,8 @@ class Workbench:
                 key,
                 self.owner,
                 kind=spec.family,
-                config={"spec": spec.label(), **_json_safe(family.key_config(spec))},
+                config=_json_safe(family.key_config(spec)),
+                trained_as=spec.label(),
                 stale_after=STALE_CLAIM,
             )
 

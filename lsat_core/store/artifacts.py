@@ -21,6 +21,9 @@ from lsat_core.errors import ConfigError, LsatError
 from lsat_core.store.keyed import check_same_config, dialect_insert
 from lsat_core.store.models import Artifact, ArtifactStatus, utcnow
 
+TRAINED_AS = "spec"
+"""Config field naming what the first claim trained the artifact as (a model spec's label)."""
+
 
 class ArtifactClaimError(LsatError):
     """The owner no longer holds the claim (another worker took a stale claim over)."""
@@ -41,9 +44,13 @@ def claim_artifact(
     *,
     kind: str,
     config: dict[str, Any],
+    trained_as: str | None = None,
     stale_after: timedelta | None = None,
 ) -> ArtifactClaim:
     """Claim the artifact `key` for `owner`, creating its row if it is new.
+
+    `config` is what determines the artifact (checked against the stored row's); `trained_as`
+    labels the row that creating claim makes (e.g. "lora:full@1"), for people and tests only.
 
     The claim is acquired when the row is new, pending or failed, already claimed by this same
     owner (a redelivered task), or claimed longer than `stale_after` ago by an owner that is
@@ -55,7 +62,7 @@ def claim_artifact(
         .values(
             key=key,
             kind=kind,
-            config=config,
+            config=config if trained_as is None else {**config, TRAINED_AS: trained_as},
             status=ArtifactStatus.TRAINING,
             claimed_by=owner,
             claimed_at=now,
@@ -71,8 +78,14 @@ def claim_artifact(
         raise ConfigError(
             f"stored as kind {artifact.kind!r}, not {kind!r}", where=f"artifact {key}"
         )
-    check_same_config(artifact.config, config, f"artifact {key}")
+    check_same_config(_weights_config(artifact.config), config, f"artifact {key}")
     return ArtifactClaim(artifact=artifact, acquired=acquired)
+
+
+def _weights_config(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored config without its `TRAINED_AS` label: models that train the same thing share
+    one key whatever asked for them, so only what determines the weights must agree."""
+    return {name: value for name, value in stored.items() if name != TRAINED_AS}
 
 
 def complete_artifact(

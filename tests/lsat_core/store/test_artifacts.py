@@ -98,6 +98,19 @@ def test_a_key_claimed_with_another_kind_or_config_is_refused(engine: Engine) ->
         claim_artifact(session, KEY, "w", kind="lora_adapter", config={"r": 16})
 
 
+def test_one_model_claimed_under_two_labels_is_one_row_labelled_by_its_first_claim(
+    engine: Engine,
+) -> None:
+    """Full retraining and the short-term LoRA at t = 1 train the same model under one key."""
+    assert _claim(engine, "w1", trained_as="lora:full@1").acquired
+    _complete(engine, "w1")
+
+    second = _claim(engine, "w2", trained_as="lora:short@1")
+
+    assert not second.acquired and second.artifact.status == ArtifactStatus.READY
+    assert second.artifact.config == {**CONFIG, "spec": "lora:full@1"}
+
+
 def test_get_artifact_of_an_unknown_key_is_none(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert get_artifact(session, "nothing") is None
