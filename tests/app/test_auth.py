@@ -134,7 +134,10 @@ def test_beyond_loopback_without_a_password_is_read_only(
     assert [h.value for h in app.header] == ["Run monitor"]
     assert {m.label: m.value for m in app.metric}["Status"] == "running"
     assert "Cancel experiment" not in buttons(app)
-    assert f"lsat cancel {app_env.next_experiment_id}" in app.caption[0].value
+    captions = [caption.value for caption in app.caption]
+    assert any(f"lsat cancel {app_env.next_experiment_id}" in text for text in captions)
+    # Tags and notes are the server's too: the labels panel says how to set them there.
+    assert any(f"lsat tag {app_env.next_experiment_id}" in text for text in captions)
 
 
 def test_the_service_refuses_a_read_only_session_whatever_the_page_shows(
