@@ -23,14 +23,19 @@ STALE_REPORT_S = 30.0
 """A task's last report older than this is shown with its age."""
 
 
-def reporting_tasks(progress: pd.DataFrame) -> pd.DataFrame:
-    """Tasks whose last report is not their last step (or has no total)."""
-    return progress[progress["total"].isna() | (progress["step"] < progress["total"])]
+def reporting_tasks(progress: pd.DataFrame, plan: ExperimentProgress | None = None) -> pd.DataFrame:
+    """Tasks whose last report is not their last step (or has no total) and that the event log
+    does not show ended: a training that stops early never reports its last step."""
+    ongoing = progress[progress["total"].isna() | (progress["step"] < progress["total"])]
+    if plan is not None:
+        ended = {t.task_key for t in plan.tasks if t.ended_at is not None or t.failed}
+        ongoing = ongoing[~ongoing["task_key"].isin(ended)]
+    return ongoing
 
 
-def own_etas(progress: pd.DataFrame) -> dict[str, float]:
+def own_etas(progress: pd.DataFrame, plan: ExperimentProgress | None = None) -> dict[str, float]:
     """Task key -> the ETA its last progress report gave, where it gave one."""
-    ongoing = reporting_tasks(progress)
+    ongoing = reporting_tasks(progress, plan)
     known = ongoing[ongoing["eta_seconds"].notna()]
     return dict(zip(known["task_key"], known["eta_seconds"].astype(float), strict=True))
 
@@ -39,7 +44,7 @@ def plan_summary(plan: ExperimentProgress, progress: pd.DataFrame, now: datetime
     """Tasks, models and evaluations done of planned, the time left, and where its figures are
     measured."""
     done, total = plan.count(ended=True), plan.count()
-    left = plan.seconds_left(now, own_etas(progress))
+    left = plan.seconds_left(now, own_etas(progress, plan))
     columns = st.columns(4)
     columns[0].metric("Tasks done", f"{done} of {total}")
     columns[1].metric("Models trained", f"{plan.count(TRAIN, ended=True)} of {plan.count(TRAIN)}")
@@ -73,8 +78,9 @@ def _time_left(seconds: float | None, done: int, total: int) -> str:
 
 def task_bars(plan: ExperimentProgress | None, progress: pd.DataFrame, now: datetime) -> None:
     """One bar per running task: reported steps, else time so far of the measured duration."""
-    bars = [_reported_bar(task, now) for task in reporting_tasks(progress).itertuples()]
-    reporting = set(reporting_tasks(progress)["task_key"])
+    ongoing = reporting_tasks(progress, plan)
+    bars = [_reported_bar(task, now) for task in ongoing.itertuples()]
+    reporting = set(ongoing["task_key"])
     if plan is not None:
         bars += [
             _timed_bar(task, plan, now) for task in plan.running if task.task_key not in reporting

@@ -117,3 +117,22 @@ def test_a_tasks_old_report_shows_its_age_not_a_countdown(private_app_env, app_d
     assert bars[1].endswith(" s ago)")
     # Its own ETA counts for the time left: one task, 50 s.
     assert {m.label: m.value for m in app.metric}["Time left"] == "50 s"
+
+
+def test_a_task_that_stopped_early_has_no_bar_once_it_ended(private_app_env, app_dir: Path) -> None:
+    """Early stopping ends a training at 36,000 of 180,000 samples: its last report is not its
+    last step, but the event log says it finished."""
+    experiment_id = _quick_experiment(private_app_env.url)
+    engine = make_engine(private_app_env.url)
+    with session_scope(engine) as session:
+        update_progress(
+            session, "t2", 2, 10, eta_seconds=30.0, message="train", experiment_id=experiment_id
+        )
+    engine.dispose()
+    app = AppTest.from_file(app_dir / "views" / "monitor.py", default_timeout=60)
+    app.query_params["experiment"] = str(experiment_id)
+    app.run()
+
+    bars = [bar.proto.text for bar in app.get("progress")]
+    assert not any(text.startswith("t2 ") for text in bars), bars
+    assert bars[1].startswith("e2 · evaluate short_term at t=2 · running")
