@@ -68,7 +68,15 @@ def _headline_section(shown: Compared, name: str) -> pd.DataFrame:
             f"{shown.dataset}, next-period protocol, mean over D_11..D_20). Our default "
             "backbone is far smaller: compare the ranking, not the level."
         )
-    st.dataframe(table, hide_index=True, column_config=NUMBER_FORMATS, key="summary_table")
+    # Every strategy's row in view: the default height hides all but ten (the quick preset has
+    # eleven strategies).
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config=NUMBER_FORMATS,
+        height="content",
+        key="summary_table",
+    )
     csv_download(table, f"{name}_summary")
     return table
 
