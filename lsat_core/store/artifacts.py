@@ -78,7 +78,7 @@ def claim_artifact(
         raise ConfigError(
             f"stored as kind {artifact.kind!r}, not {kind!r}", where=f"artifact {key}"
         )
-    check_same_config(_weights_config(artifact.config), config, f"artifact {key}")
+    check_same_config(_weights_config(artifact.config), _weights_config(config), f"artifact {key}")
     return ArtifactClaim(artifact=artifact, acquired=acquired)
 
 
