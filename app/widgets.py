@@ -96,13 +96,13 @@ def latex_table(table: pd.DataFrame, *, caption: str | None = None, digits: int 
     and the caption are escaped (pandas escapes the cells, not the caption)."""
     return table.to_latex(
         float_format=f"%.{digits}f",
-        caption=None if caption is None else caption.translate(LATEX_SPECIALS),
+        caption=None if caption is None else caption.translate(LATEX_ESCAPES),
         na_rep="--",
         escape=True,
     )
 
 
-LATEX_SPECIALS = str.maketrans(
+LATEX_ESCAPES = str.maketrans(
     {
         "\\": r"\textbackslash{}",
         "&": r"\&",

@@ -24,7 +24,7 @@ from celery import Celery
 from worker.config import FILESYSTEM_SCHEME, filesystem_options
 from worker.names import QUEUES
 
-INSPECT_TIMEOUT_SECONDS = 1.0
+BROKER_QUERY_TIMEOUT_SECONDS = 1.0
 REDIS_UNACKED_KEY = "unacked"
 """kombu's Redis transport default (`unacked_key`)."""
 REDIS_PRIORITY_SEPARATOR = "\x06\x16"
@@ -38,7 +38,7 @@ def live_task_ids(app: Celery, broker_url: str) -> frozenset[str]:
 
 
 def _held_by_workers(app: Celery) -> Iterator[str]:
-    inspect = app.control.inspect(timeout=INSPECT_TIMEOUT_SECONDS)
+    inspect = app.control.inspect(timeout=BROKER_QUERY_TIMEOUT_SECONDS)
     for replies in (inspect.active(), inspect.reserved(), inspect.scheduled()):
         for tasks in (replies or {}).values():
             for task in tasks:

@@ -32,7 +32,7 @@ NOW = timedelta(0)
 @pytest.fixture(autouse=True)
 def quick_inspect(monkeypatch: pytest.MonkeyPatch) -> None:
     """No worker answers here: wait for their replies briefly."""
-    monkeypatch.setattr(broker_state, "INSPECT_TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(broker_state, "BROKER_QUERY_TIMEOUT_SECONDS", 0.2)
 
 
 @pytest.fixture
