@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from lsat_core.engine.experiment_config import SampleBudget
 from lsat_core.engine.presets import preset_config
+from lsat_core.llm.configs import BackboneConfig
+from lsat_core.llm.gguf_backbones import ensure_converted
 from lsat_core.llm.training import LoraTrainConfig
 from lsat_core.runner.in_process import run_experiment
 from lsat_core.settings import Settings
@@ -24,7 +26,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 @pytest.fixture
 def converted(settings: Settings, ml1m_cache: Path) -> Settings:
     """The settings with the test cache's converted backbones too, so SmolLM2 loads in seconds
-    instead of being converted again from its wheel."""
+    instead of being converted again from its wheel. The shared cache's copy is made first: on a
+    fresh cache nothing has converted it yet, and a link to a missing folder breaks the
+    conversion's own mkdir."""
+    ensure_converted(BackboneConfig().name_or_path, ml1m_cache)
     (settings.cache_dir / "backbones").symlink_to(ml1m_cache / "backbones")
     return settings
 
