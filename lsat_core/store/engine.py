@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lsat_core.errors import ConfigError
+from lsat_core.store.transient_errors import is_transient
 
 logger = logging.getLogger(__name__)
 
@@ -123,14 +124,15 @@ def _use_wal(cursor: Any) -> None:
     """Put the database in WAL mode, which lets the dashboard read while a worker writes
     (sqlite.org/wal.html). The mode is stored in the file, so only a new file switches; when
     several processes open a new file at once, the losers get "database is locked" at once,
-    without the busy timeout, and retry until the winner's switch is visible."""
+    without the busy timeout, and retry while the error is transient (`transient_errors`, the
+    one judge of that) until the winner's switch is visible."""
     deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
     while True:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
             return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+        except sqlite3.Error as exc:
+            if not is_transient(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
 
