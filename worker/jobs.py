@@ -12,6 +12,9 @@ Every job takes ids, re-reads the experiment from the store, and is idempotent b
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from celery import Celery
 from sqlalchemy.orm import Session
@@ -27,6 +30,7 @@ from lsat_core.runner.work_plan import (
     step_of,
     strategies_needing,
 )
+from lsat_core.store import task_event_texts as texts
 from lsat_core.store.artifacts import get_artifact
 from lsat_core.store.engine import session_scope
 from lsat_core.store.events import record_event
@@ -85,7 +89,7 @@ def launch(ctx: WorkerContext, app: Celery, experiment_id: int, task_id: str) ->
         for queued_id, what, queue in canvas.tasks:
             record_event(
                 session,
-                f"queued on {queue}: {what}",
+                texts.queued(queue, what),
                 experiment_id=experiment_id,
                 task_key=queued_id,
             )
@@ -130,22 +134,48 @@ def train_model(
     reporter = TaskReporter(
         ctx.engine, task_id, experiment_id, run_ids=_runs_needing(ctx, experiment_id, config, model)
     )
-    label = model.label()
+    what = texts.train(model.label())
     if not reporter.still_wanted():
-        reporter.event(f"skipped train {label}: no active run needs it")
+        reporter.event(texts.skipped(what, "no active run needs it"))
         return
-    bench = _bench_for_task(ctx, experiment_id, config, _seed_of(config, model), task_id, reporter)
-    reporter.event(f"started train {label} on {host}")
-    trained = bench.model(model.spec)
-    if trained.trained_now:
-        metrics = trained.metrics
+    seed = _seed_of(config, model)
+    trained_here = ReportTrained(experiment_id, task_id, reporter.run_id, seed)
+    bench = _bench_for_task(ctx, experiment_id, config, seed, task_id, reporter, trained_here)
+    reporter.event(texts.started(what, host))
+    bench.model(model.spec)
+    if model.spec not in trained_here.specs:
+        # Loaded, not trained (here): found ready, or trained by this process's earlier task.
+        reporter.event(texts.finished(what, texts.ALREADY_TRAINED))
+
+
+@dataclass(eq=False)
+class ReportTrained:
+    """A task's `Workbench.on_ready`: writes "finished train" in the transaction that marks the
+    model ready, so no stop of the task can leave a ready model without it or write it twice
+    (a redelivered task then finds the model ready: "already trained"); remembers what it
+    trained. A model the task trains on the way (a parent whose files were lost) is reported
+    under its own label."""
+
+    experiment_id: int
+    task_id: str
+    run_id: int | None
+    seed: int
+    specs: set[ModelSpec] = field(default_factory=set)
+
+    def __call__(self, session: Session, spec: ModelSpec, metrics: Mapping[str, Any]) -> None:
         seconds = float(metrics.get("seconds") or 0.0)
-        reporter.event(
-            f"finished train {label}: best validation AUC {metrics.get('best_val_auc')}, "
+        outcome = (
+            f"best validation AUC {metrics.get('best_val_auc')}, "
             f"{metrics.get('samples_trained')} samples in {seconds:.1f} s"
         )
-    else:
-        reporter.event(f"finished train {label}: already trained")
+        record_event(
+            session,
+            texts.finished(texts.train(SeededSpec(spec, self.seed).label()), outcome),
+            experiment_id=self.experiment_id,
+            run_id=self.run_id,
+            task_key=self.task_id,
+        )
+        self.specs.add(spec)
 
 
 def fail_model(
@@ -176,7 +206,8 @@ def evaluate_step(
         recorded = train_period in recorded_periods(session, run_id)
     stored = ctx.experiment_config(experiment_id)
     config = stored.for_seed(seed)
-    bench = _bench_for_task(ctx, experiment_id, stored, seed, task_id, reporter)
+    trained_here = ReportTrained(experiment_id, task_id, run_id, seed)
+    bench = _bench_for_task(ctx, experiment_id, stored, seed, task_id, reporter, trained_here)
     what = f"{strategy} seed {seed}" if len(stored.seeds) > 1 else strategy
     if not recorded:
         if not _models_ready(ctx, bench, components(config, strategy, train_period)):
@@ -189,13 +220,14 @@ def evaluate_step(
             with session_scope(ctx.engine) as session:
                 recorded = train_period in recorded_periods(session, run_id)
             if not recorded:
-                reporter.event(f"started evaluate {what} at t={train_period} on {host}")
+                reporter.event(texts.started(f"evaluate {what} at t={train_period}", host))
                 run_step(ctx.engine, bench, run_id, strategy, step_of(config, train_period))
     finished = _finish_if_complete(ctx, bench, experiment_id, run_id, config)
     if not recorded:
         reporter.event(
-            f"finished evaluate {what} at t={train_period}"
-            + ("; run succeeded" if finished else "")
+            texts.finished(
+                f"evaluate {what} at t={train_period}", "run succeeded" if finished else None
+            )
         )
     return not recorded
 
@@ -228,10 +260,12 @@ def _bench_for_task(
     seed: int,
     task_id: str,
     reporter: TaskReporter,
+    trained_here: ReportTrained,
 ) -> Workbench:
     bench = seed_workbench(ctx, experiment_id, config, seed)
     bench.owner = task_owner(task_id)
     bench.progress = reporter
+    bench.on_ready = trained_here
     bench.experiment_id = experiment_id
     return bench
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from lsat_core.configs import config_hash
 from lsat_core.data.stream import Stream
@@ -48,7 +49,15 @@ STALE_CLAIM = timedelta(hours=6)
 """A claim older than this is taken over: its owner is presumed dead."""
 
 
+ReadyHook = Callable[[Session, ModelSpec, Mapping[str, Any]], None]
+"""Takes the session marking a model this workbench trained ready, its spec and its metrics."""
+
+
 def _no_progress(what: str, done: int, total: int) -> None:
+    return None
+
+
+def _nothing_on_ready(session: Session, spec: ModelSpec, metrics: Mapping[str, Any]) -> None:
     return None
 
 
@@ -78,6 +87,9 @@ class Workbench:
     progress: Progress = _no_progress
     experiment_id: int | None = None
     """The experiment whose work this is: the learning curves of the models it trains say so."""
+    on_ready: ReadyHook = _nothing_on_ready
+    """Called inside the transaction that marks a model this workbench trained ready: what it
+    writes (a worker task's "finished train" event) commits with the ready row or not at all."""
     _sets: dict[tuple[int, str], SampleSet] = field(default_factory=dict, init=False)
     _train_sets: dict[ModelSpec, SampleSet] = field(default_factory=dict, init=False)
     _models: dict[str, TrainedModel] = field(default_factory=dict, init=False)
@@ -210,6 +222,7 @@ class Workbench:
                 session, key, self.owner, path=str(directory), sha256=sha256, metrics=metrics
             )
             finish_curve(session, key, outcome.kept_step)
+            self.on_ready(session, spec, metrics)
         collect_other_folders(directory, staging_older_than=STALE_CLAIM)
         return TrainedModel(spec, key, outcome.model, metrics, True)
 

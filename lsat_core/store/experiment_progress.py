@@ -3,7 +3,8 @@
 The plan is what the launch sent: one "queued on <queue>: <what>"
 event per task, under the task's id (`worker.jobs.launch`). Each task then logs "started ..."
 and "finished ..." (or "skipped ...", when no run wants it any more) under the same id, and an
-error event when it fails, so the event log holds every task's state and its measured duration.
+error event when it fails, so the event log holds every task's state and its measured duration
+(the texts: `task_event_texts`).
 
 Time left: each task not finished yet is expected to take as long as the finished tasks of its
 group took (a group: training one family's models, or evaluating one strategy; the median),
@@ -24,14 +25,9 @@ from statistics import median
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from lsat_core.store import task_event_texts as texts
 from lsat_core.store.models import Event, EventKind
 
-QUEUED = "queued on "
-STARTED = "started "
-ENDED = ("finished ", "skipped ")
-REUSED = ": already trained"
-"""How a training task ends that found its model trained (another run's task made it): done, but
-its duration measures no training."""
 TRAIN = "train"
 EVALUATE = "evaluate"
 HISTORY_TASKS = 200
@@ -128,14 +124,15 @@ def _task_states(events: Iterable[Event]) -> list[TaskState]:
         key, message = event.task_key, event.message
         if key is None:
             continue
-        if message.startswith(QUEUED):
-            what = message.partition(": ")[2]
+        what = texts.queued_what(message)
+        if what is not None:
             queued.setdefault(key, (what.partition(" ")[0], what))
-        elif message.startswith(STARTED):
+        elif texts.is_started(message):
             started.setdefault(key, event.created_at)
-        elif message.startswith(ENDED):
+        elif texts.is_ended(message):
             ended[key] = event.created_at
-            if message.endswith(REUSED):
+            # Done, but its duration measures no training (another task trained the model).
+            if texts.is_reused(message):
                 reused.add(key)
         elif event.kind == EventKind.ERROR:
             failed.add(key)
