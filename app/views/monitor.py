@@ -24,6 +24,7 @@ from app import (
 from app.confirm_step import confirmation_armed, keep_button
 from app.experiment_labels_panel import labels_panel
 from app.experiment_picker import ChosenExperiment, choose_experiment
+from app.run_backbones import run_backbones
 from app.widgets import chart_with_csv, csv_download, format_seconds, latex_download, select_id
 from lsat_core.store.models import RunStatus
 
@@ -99,6 +100,7 @@ def _runs_section(runs: pd.DataFrame, results: pd.DataFrame, planned: int | None
     """The runs with their status and how many updates have results."""
     done = analysis.updates_done(results)
     table = runs.assign(
+        backbone=run_backbones(runs),
         updates=runs["id"].map(done).fillna(0).astype(int),
         duration=_durations(runs).map(format_seconds),
     )
