@@ -17,6 +17,8 @@ from app.widgets import chart_with_csv
 X_AXES = {"step": "Optimizer steps", "samples_seen": "Samples seen"}
 # What a chart draws, and its CSV holds.
 CSV_COLUMNS = ("series", "label", "model_key", "kind", "step", "samples_seen", "value", "is_best")
+KEY_HASH_CHARS = 6
+"""Of a model key's content hash, enough to tell two models of one legend apart."""
 
 
 def _x_axis(key: str) -> str:
@@ -28,6 +30,14 @@ def _x_axis(key: str) -> str:
 
 def _kind(family: str, role: str) -> str:
     return f"{family} {role.replace('_', '-')}"
+
+
+def _series(points: pd.DataFrame, lead: pd.Series) -> pd.Series:
+    """One legend entry per model's line: `lead` ("t=2", "#3 t=2"), followed by the model key's
+    hash where several models share it (the seeds of one experiment train one model each)."""
+    shared = points.groupby(lead)["model_key"].transform("nunique") > 1
+    key_hash = points["model_key"].str.rsplit("-", n=1).str[-1].str[:KEY_HASH_CHARS]
+    return lead.where(~shared, lead + " · " + key_hash)
 
 
 def _model_state(points: pd.DataFrame, unfinished: str) -> str:
@@ -62,11 +72,12 @@ def monitor_section(experiment_id: int) -> None:
         st.markdown(f"**{_kind(family, role)}**")
         models = [group for _, group in points.groupby("model_key", sort=False)]
         st.caption("; ".join(_model_state(model, unfinished) for model in models))
-        data = points.assign(
-            series="t="
+        lead = (
+            "t="
             + points["period"].astype(str)
             + points["finished"].map({True: "", False: f" ({unfinished})"})
-        )[list(CSV_COLUMNS)]
+        )
+        data = points.assign(series=_series(points, lead))[list(CSV_COLUMNS)]
         chart = charts.learning_curves(data, x=x, x_title=X_AXES[x], color_title="Model")
         chart_with_csv(chart, data, f"experiment_{experiment_id}_{family}_{role}_curves")
 
@@ -94,10 +105,14 @@ def compare_section(experiment_ids: list[int]) -> None:
         x = _x_axis("compare_curves_x")
     if period is not None:
         chosen = chosen[chosen["period"] == period]
-    names = service.experiments().set_index("id")["name"]
-    experiment = chosen["experiment_id"].map(lambda i: f"#{i} {names.get(i, '')}".strip())
-    series = experiment if period is not None else experiment + " t=" + chosen["period"].astype(str)
-    data = chosen.assign(series=series)[list(CSV_COLUMNS)]
-    chart = charts.learning_curves(data, x=x, x_title=X_AXES[x], color_title="Experiment")
+    # The legend names a line by experiment id and period, which lead the entry: a legend cuts
+    # long entries short, and two of one experiment's long default name read alike there. The
+    # names are listed below the chart.
+    lead = "#" + chosen["experiment_id"].astype(str) + " t=" + chosen["period"].astype(str)
+    data = chosen.assign(series=_series(chosen, lead))[list(CSV_COLUMNS)]
+    chart = charts.learning_curves(data, x=x, x_title=X_AXES[x], color_title="Experiment, period")
     name = "experiments_" + "_".join(map(str, experiment_ids)) + f"_{family}_{role}_curves"
     chart_with_csv(chart, data, name)
+    names = service.experiments().set_index("id")["name"]
+    shown = sorted(chosen["experiment_id"].unique())
+    st.caption("; ".join(f"#{i}: {names.get(i, 'no longer stored')}" for i in shown))

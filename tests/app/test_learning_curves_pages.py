@@ -102,11 +102,42 @@ def test_the_compare_page_overlays_one_model_kind_across_experiments(
 
     assert not app.exception
     (curves,) = _curve_frames(app)
-    assert set(curves["series"]) == {
-        f"#{again} next again",
-        f"#{private_app_env.next_experiment_id} next",
-    }
+    assert set(curves["series"]) == {f"#{again} t=1", f"#{private_app_env.next_experiment_id} t=1"}
     assert set(curves["model_key"]) == {"lora-t1", "lora-t1-again"}
+    assert f"#{private_app_env.next_experiment_id}: next; #{again}: next again" in [
+        c.value for c in app.caption
+    ]
+
+
+def test_every_model_line_has_a_legend_entry_of_its_own(private_app_env, app_dir) -> None:
+    # The browser run's legend cut '#1 quick next-period popularity,logreg,... t=1' and '... t=2'
+    # to the same 'pop...': the entry now leads with what tells lines apart. Two seeds train two
+    # models of one kind and period: each keeps its own entry, by its key's hash.
+    env = private_app_env
+    engine = make_engine(env.url)
+    with session_scope(engine) as session:
+        long_name = "quick next-period " + ",".join(["full_retrain", "fine_tune"] * 8)
+        seeds = create_experiment(session, name=long_name, protocol="next-period", config={})
+        _plant_curve(session, "lora-t1-aaaaaaaa", seeds.id, 1, finished=True)
+        _plant_curve(session, "lora-t1-bbbbbbbb", seeds.id, 1, finished=True)
+        _plant_curve(session, "lora-t2-cccccccc", seeds.id, 2, finished=True)
+        seeds_id = seeds.id
+    engine.dispose()
+    app = AppTest.from_file(app_dir / "views" / "compare.py", default_timeout=60)
+    app.query_params["experiments"] = f"{env.next_experiment_id},{seeds_id}"
+    app.run()
+
+    assert not app.exception
+    (curves,) = _curve_frames(app)
+    lines = curves.groupby("model_key")["series"].unique()
+    assert lines.map(len).eq(1).all()
+    assert lines.str[0].is_unique
+    assert set(lines.str[0]) == {
+        f"#{seeds_id} t=1 · aaaaaa",
+        f"#{seeds_id} t=1 · bbbbbb",
+        f"#{seeds_id} t=2",
+    }
+    assert any(f"#{seeds_id}: {long_name}" in c.value for c in app.caption)
 
 
 def test_a_curve_an_ended_experiment_left_unfinished_reads_stopped(
