@@ -5,13 +5,15 @@ both go through `build_config`, so the same values make the same config (and run
 `build_config` also checks the strategy names against the registry, enforces what a submission
 may ask for (`WorkLimits`) and checks a backbone path or hub id (`hub_check`), so every entry
 point refuses the same input with the same one-line error naming the field (shown in the names
-users type by `option_names`).
+users type by `option_names`). The strategies' own knobs (replay share, merge density, ...) come
+in by config field, as the strategies declare them (`lsat_core.strategies.knobs`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,9 @@ from lsat_core.evaluation.protocols import plan_steps
 from lsat_core.llm.configs import BackboneConfig
 from lsat_core.paths import checked_backbone
 from lsat_core.runner.hub_check import check_hub_backbone
+from lsat_core.runner.option_names import strategies_using, strategy_knobs
 from lsat_core.settings import WorkLimits
+from lsat_core.strategies.knobs import KnobValue
 from lsat_core.strategies.registry import check_strategies
 
 PRESET_TOKEN = "preset"
@@ -61,6 +65,7 @@ def build_config(
     in_context_positives: int | None = None,
     seed: int | None = None,
     seeds: str | None = None,
+    knob_values: Mapping[str, KnobValue] | None = None,
     limits: WorkLimits | None = None,
     backbone_root: Path | None = None,
     base: ExperimentConfig | None = None,
@@ -68,8 +73,9 @@ def build_config(
     """The ExperimentConfig of a preset with options as a user types them (CLI or form).
 
     `seed` or `seeds` (comma-separated; the first is `seed`): every strategy runs with each
-    seed, the samples drawn once with the first (docs/method.md section 9). `limits`: caps on the
-    work requested (default: `WorkLimits()`); `backbone_root`: confine a backbone path to this
+    seed, the samples drawn once with the first (docs/method.md section 9). `knob_values`: the
+    strategies' knobs by config field, as users type them (`with_knob_values`). `limits`: caps on
+    the work requested (default: `WorkLimits()`); `backbone_root`: confine a backbone path to this
     folder (the dashboard's data dir; None for the trusted CLI); `base`: a stored config to start
     from instead of the preset's (a cloned experiment: what no option names is kept from it)."""
     if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate <= 1):
@@ -114,8 +120,35 @@ def build_config(
         budget=dataclasses.replace(config.budget, **budget),
         seeds=seed_list,
     )
+    config = with_knob_values(config, knob_values or {})
     check_limits(config, limits or WorkLimits())
     return config
+
+
+def with_knob_values(config: ExperimentConfig, values: Mapping[str, KnobValue]) -> ExperimentConfig:
+    """`config` with these strategies' knobs set, by config field and as users type them (0 for
+    the config's None where the knob says so; a knob left out keeps the config's value).
+
+    A knob that none of the config's strategies reads is refused: it would change nothing, so it
+    is most likely a strategy left out of the list or an option given to the wrong run."""
+    knobs = strategy_knobs()
+    changed: dict[str, dict[str, KnobValue | None]] = {}
+    for field, typed in values.items():
+        if field not in knobs:
+            raise ConfigError("no registered strategy has this setting", where=field)
+        users = strategies_using(field)
+        if not set(users) & set(config.strategies):
+            raise ConfigError(
+                f"is read only by {', '.join(users)}, none of which is among the strategies",
+                where=field,
+            )
+        knob = knobs[field]
+        changed.setdefault(knob.section, {})[field] = knob.config_value(typed)
+    sections = {
+        section: dataclasses.replace(getattr(config, section), **fields)
+        for section, fields in changed.items()
+    }
+    return dataclasses.replace(config, **sections)
 
 
 def strategy_list(strategies: str, preset: str) -> tuple[str, ...]:

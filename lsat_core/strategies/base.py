@@ -19,6 +19,7 @@ from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.engine.workbench import Workbench
 from lsat_core.evaluation.coefficients import CoefficientCurve
+from lsat_core.strategies.knobs import Knob
 
 
 @dataclass(eq=False)
@@ -57,6 +58,9 @@ class Strategy(Protocol):
     validation_scorings: int = 0
     """Scorings of val_t when the update chooses a coefficient (one per point of the grid when
     each point is a new model; two when the parts are scored once and mixed)."""
+    knobs: tuple[Knob, ...] = ()
+    """The settings of the experiment config it reads beyond the common ones, each with the
+    option and form field users set it by (`lsat_core.strategies.knobs`)."""
 
     def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
         """The trained models the update at t is made of, by role (known before training, so

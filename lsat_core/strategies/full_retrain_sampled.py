@@ -11,12 +11,52 @@ from __future__ import annotations
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import LORA, SAMPLED, ModelSpec
+from lsat_core.engine.update_settings import WEIGHTINGS
 from lsat_core.engine.workbench import Workbench
 from lsat_core.strategies.base import Strategy, UpdatedModel, single_model
 from lsat_core.strategies.classic import CLASSIC_BASELINES
+from lsat_core.strategies.knobs import Knob
+
+_SAMPLED = "full_retrain_sampled and <model>:full_retrain_sampled"
+SAMPLED_KNOBS = (
+    Knob(
+        "updates",
+        "sampled_budget",
+        "--sampled-budget",
+        "Sampled budget",
+        f"{_SAMPLED}: samples drawn from train_1..train_t plus val_1..val_{{t-1}} to train the "
+        "fresh model on; 0 is as many as train_t holds (one period's worth, so the cost stays "
+        "flat in t), else at least 8 (docs/method.md section 3, Sampled full retraining).",
+        kind=int,
+        zero_means="one period",
+        step=8,
+    ),
+    Knob(
+        "updates",
+        "sampled_weighting",
+        "--sampled-weighting",
+        "Sampled weighting",
+        f"{_SAMPLED}: uniform draws every earlier sample alike; recency draws a sample of period "
+        "p with weight 2^(-(t - p) / half-life) (docs/method.md section 3, Sampled full "
+        "retraining).",
+        kind=str,
+        choices=WEIGHTINGS,
+    ),
+    Knob(
+        "updates",
+        "sampled_half_life",
+        "--sampled-half-life",
+        "Recency half-life (periods)",
+        f"{_SAMPLED} with recency weighting: periods over which a sample's weight halves; "
+        "above 0 (docs/method.md section 3, Sampled full retraining).",
+        step=0.5,
+    ),
+)
 
 
 class SampledRetrain(Strategy):
+    knobs = SAMPLED_KNOBS
+
     def __init__(self, family: str = LORA) -> None:
         self.family = family
         base = "full_retrain_sampled"

@@ -21,15 +21,39 @@ from lsat_core.engine.workbench import Workbench
 from lsat_core.errors import InputError
 from lsat_core.evaluation.metrics import auc_with_ci
 from lsat_core.strategies.base import Strategy, UpdatedModel
+from lsat_core.strategies.knobs import Knob
 from lsat_core.strategies.long_term import long_term_spec
 from lsat_core.strategies.lsat_en import ensemble
 from lsat_core.strategies.refresh_events import record_refresh
+
+_SECTION = "docs/method.md section 3, Refreshing the long-term LoRA"
+REFRESH_EVERY = Knob(
+    "merge_refresh",
+    "refresh_every",
+    "--refresh-every",
+    "Refresh every k periods",
+    "lsat_en_every_k: k, the long-term LoRA is retrained as full retraining at m + k, m + 2k, "
+    f"...; 1 is every period (lsat_en_full); at least 1 ({_SECTION}).",
+    kind=int,
+    step=1,
+)
+DRIFT_THRESHOLD = Knob(
+    "merge_refresh",
+    "drift_threshold",
+    "--drift-threshold",
+    "Drift threshold (AUC)",
+    "lsat_en_drift: the long-term LoRA is retrained as full retraining when its AUC on val_t is "
+    "more than this below its AUC at its last refresh; in [0, 1], 1 never fires "
+    f"({_SECTION}).",
+    step=0.005,
+)
 
 
 class LsatEnEveryK(Strategy):
     name = "lsat_en_every_k"
     family = LORA
     summary = "LSAT-EN whose long-term LoRA is retrained every k periods after m"
+    knobs = (REFRESH_EVERY,)
     test_scorings = 2
     validation_scorings = 2
 
@@ -69,6 +93,7 @@ class LsatEnDrift(Strategy):
     name = "lsat_en_drift"
     family = LORA
     summary = "LSAT-EN whose long-term LoRA is retrained when its val_t AUC drifts down"
+    knobs = (DRIFT_THRESHOLD,)
     test_scorings = 2
     validation_scorings = 2
 

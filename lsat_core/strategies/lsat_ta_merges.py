@@ -16,14 +16,49 @@ import time
 from typing import TYPE_CHECKING, cast
 
 from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.merge_refresh_config import MAJORITY_SIGN_METHODS
 from lsat_core.engine.model_specs import LORA, SHORT, ModelSpec
 from lsat_core.engine.workbench import Workbench
 from lsat_core.evaluation.coefficients import COEFFICIENT_GRID, search_coefficient
 from lsat_core.strategies.base import Strategy, UpdatedModel, served
+from lsat_core.strategies.knobs import Knob
 from lsat_core.strategies.long_term import long_term_spec
 
 if TYPE_CHECKING:  # the dashboard reads the registry without torch
     from lsat_core.engine.lora_family import LoraFamily
+
+_SECTION = "docs/method.md section 3, Merges by PEFT"
+MERGE_DENSITY = Knob(
+    "merge_refresh",
+    "merge_density",
+    "--merge-density",
+    "Merge density",
+    "lsat_ta_ties and lsat_ta_dare: the share of each adapter's lora_A / lora_B entries kept "
+    "(TIES: the largest; DARE: a random draw, rescaled); in (0, 1], 1 keeps every entry "
+    f"({_SECTION}).",
+    step=0.05,
+)
+MAJORITY_SIGN = Knob(
+    "merge_refresh",
+    "majority_sign_method",
+    "--majority-sign",
+    "Majority sign",
+    "lsat_ta_ties and lsat_ta_dare: how each entry's sign is elected, total (by the summed "
+    f"values, as TIES-Merging) or frequency (by the count of each sign) ({_SECTION}).",
+    kind=str,
+    choices=MAJORITY_SIGN_METHODS,
+)
+SVD_RANK = Knob(
+    "merge_refresh",
+    "svd_rank",
+    "--svd-rank",
+    "SVD rank",
+    "lsat_ta_svd: rank the mixed update is cut back to; 0 is the adapters' rank r, else at "
+    f"least 1 ({_SECTION}).",
+    kind=int,
+    zero_means="the adapters' rank",
+    step=1,
+)
 
 
 class LsatTaPeftMerge(Strategy):
@@ -31,8 +66,11 @@ class LsatTaPeftMerge(Strategy):
     test_scorings = 3  # the merged adapter and its two parts
     validation_scorings = len(COEFFICIENT_GRID)  # one merged adapter per point, in one pass
 
-    def __init__(self, name: str, combination_type: str, summary: str) -> None:
+    def __init__(
+        self, name: str, combination_type: str, summary: str, knobs: tuple[Knob, ...]
+    ) -> None:
         self.name, self.combination_type, self.summary = name, combination_type, summary
+        self.knobs = knobs
 
     def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
         return {"long": long_term_spec(t, config), "short": ModelSpec(LORA, SHORT, t)}
@@ -79,15 +117,18 @@ PEFT_MERGE_STRATEGIES = (
         "lsat_ta_ties",
         "ties",
         "LSAT-TA merged by TIES (PEFT): trimmed, sign-elected LoRAs, weight chosen on val_t",
+        (MERGE_DENSITY, MAJORITY_SIGN),
     ),
     LsatTaPeftMerge(
         "lsat_ta_dare",
         "dare_ties",
         "LSAT-TA merged by DARE-TIES (PEFT): random drop and rescale, then TIES, on val_t",
+        (MERGE_DENSITY, MAJORITY_SIGN),
     ),
     LsatTaPeftMerge(
         "lsat_ta_svd",
         "svd",
         "LSAT-TA merged by SVD (PEFT): the mixed update cut back to rank r, weight on val_t",
+        (SVD_RANK,),
     ),
 )

@@ -12,9 +12,22 @@ from lsat_core.engine.model_specs import LORA, REPLAY, ModelSpec
 from lsat_core.engine.workbench import Workbench
 from lsat_core.strategies.base import Strategy, UpdatedModel, single_model
 from lsat_core.strategies.classic import CLASSIC_BASELINES
+from lsat_core.strategies.knobs import Knob
+
+REPLAY_SHARE = Knob(
+    "updates",
+    "replay_ratio",
+    "--replay-share",
+    "Replay share",
+    "replay and <model>:replay: earlier training samples replayed per sample of the period's own "
+    "data (train_t plus val_{t-1}), drawn uniformly from the earlier periods; 1 is 1:1, 0 is "
+    "plain fine-tuning; at least 0 (docs/method.md section 3, Replay).",
+)
 
 
 class Replay(Strategy):
+    knobs = (REPLAY_SHARE,)
+
     def __init__(self, family: str = LORA) -> None:
         self.family = family
         self.name = "replay" if family == LORA else f"{family}:replay"
