@@ -1,8 +1,14 @@
-"""The experiment options shared by `lsat run` and `lsat submit`, and the config they build."""
+"""The experiment options shared by `lsat run` and `lsat submit`, and the config they build.
+
+Besides the options named here, each command has one option per knob the registered strategies
+declare (`with_knob_options`), under the name of `lsat_core.runner.option_names`.
+"""
 
 from __future__ import annotations
 
+import functools
 import inspect
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -12,9 +18,10 @@ from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.errors import InputError
 from lsat_core.evaluation.protocols import PROTOCOLS
 from lsat_core.llm.gguf_backbones import GGUF_BACKBONES
-from lsat_core.runner.option_names import in_user_terms
+from lsat_core.runner.option_names import in_user_terms, strategy_knobs
 from lsat_core.runner.options import build_config
 from lsat_core.settings import WorkLimits
+from lsat_core.strategies.knobs import Knob, KnobValue
 from lsat_core.strategies.registry import strategy_names
 
 
@@ -74,6 +81,59 @@ InContextPositives = Annotated[
     int | None,
     typer.Option(help="in_context: the user's latest liked items of the stream added to a prompt."),
 ]
+
+
+KnobValues = dict[str, KnobValue] | None
+"""A command's `knob_values` parameter: the knob options given, by config field (filled by
+`with_knob_options`, not an option itself)."""
+KNOB_VALUES = "knob_values"
+
+
+class with_knob_options:
+    """A command with one option per knob of the registered strategies, read each time Typer
+    builds the command (at every `lsat` call, as the strategies' help): a strategy registered
+    after this module was imported brings its knobs too. The knob options given reach the
+    command as its `knob_values` (by config field; an option left out is not in it)."""
+
+    def __init__(self, command: Callable[..., None]) -> None:
+        functools.update_wrapper(self, command)
+        self._command = command
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        own = inspect.signature(self._command, eval_str=True)
+        options = [
+            inspect.Parameter(
+                field, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=_knob_option(knob)
+            )
+            for field, knob in strategy_knobs().items()
+        ]
+        kept = [p for p in own.parameters.values() if p.name != KNOB_VALUES]
+        return own.replace(parameters=[*kept, *options])
+
+    def __call__(self, **values: Any) -> None:
+        knobs = strategy_knobs()
+        given = {field: values.pop(field) for field in list(values) if field in knobs}
+        chosen = {field: value for field, value in given.items() if value is not None}
+        self._command(**values, **{KNOB_VALUES: chosen})
+
+
+KNOBS_PANEL = "Strategy knobs"
+
+
+def _knob_option(knob: Knob) -> Any:
+    """The option of a knob: its help, then its default as users type it."""
+    value = knob.default
+    default = f"{value:g}" if isinstance(value, float) else str(value)
+    if value == 0 and knob.zero_means is not None:
+        default += f" ({knob.zero_means})"
+    option = typer.Option(
+        knob.option,
+        help=f"{knob.help} Default: {default}.",
+        show_default=False,
+        rich_help_panel=KNOBS_PANEL,
+    )
+    return Annotated[knob.kind | None, option]
 
 
 def options_of(values: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from lsat_core.runner.options import DEFAULT_STRATEGIES
 from lsat_core.settings import Settings, redact_url
 
 
+@opt.with_knob_options
 def run(
     strategies: opt.Strategies = DEFAULT_STRATEGIES,
     dataset: opt.Dataset = "ml-1m",
@@ -35,6 +36,7 @@ def run(
     in_context_positives: opt.InContextPositives = None,
     seed: opt.Seed = None,
     seeds: opt.Seeds = None,
+    knob_values: opt.KnobValues = None,
     name: str | None = typer.Option(None, help="Experiment name shown in the store."),
     as_json: Annotated[
         bool,
@@ -45,7 +47,10 @@ def run(
         ),
     ] = False,
 ) -> None:
-    """Run a comparison of update strategies in this process and print its AUC table."""
+    """Run a comparison of update strategies in this process and print its AUC table.
+
+    The Strategy knobs options set the settings of the strategies that read them (each says
+    which); one that no compared strategy reads is refused."""
     from lsat_core.runner.in_process import run_experiment, summary
 
     settings = Settings.from_env()

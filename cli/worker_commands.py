@@ -165,6 +165,7 @@ def dashboard_entry() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "main.py"
 
 
+@opt.with_knob_options
 def submit(
     strategies: opt.Strategies = DEFAULT_STRATEGIES,
     dataset: opt.Dataset = "ml-1m",
@@ -184,6 +185,7 @@ def submit(
     in_context_positives: opt.InContextPositives = None,
     seed: opt.Seed = None,
     seeds: opt.Seeds = None,
+    knob_values: opt.KnobValues = None,
     name: Annotated[str | None, typer.Option(help="Experiment name shown in the store.")] = None,
 ) -> None:
     """Queue a comparison for the workers (options as `lsat run`); prints the experiment id."""
