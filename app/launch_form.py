@@ -8,20 +8,24 @@ the same experiment, and every value is checked by `ExperimentConfig` (a `Config
 lie inside the data dir, and the work it asks for within the deployment's `WorkLimits`.
 
 A past experiment's stored config fills the form (`cloned_form`): the fields it shows are
-editable, and the settings it does not show are kept from that config.
+editable, and the settings it does not show are kept from that config. The knobs of the chosen
+strategies (`lsat_core.strategies.knobs`: replay share, merge density, ...) are fields too,
+shown while a strategy that reads them is chosen.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.presets import preset_config
 from lsat_core.errors import InputError
-from lsat_core.runner.option_names import in_user_terms
+from lsat_core.runner.option_names import in_user_terms, knobs_of
 from lsat_core.runner.options import build_config
 from lsat_core.settings import WorkLimits
+from lsat_core.strategies.knobs import KnobValue
 from lsat_core.strategies.registry import strategy_names
 
 
@@ -50,6 +54,9 @@ class LaunchForm:
     """Comma-separated update periods t; empty: the preset's."""
     seeds: str = "0"
     """Comma-separated seeds: every strategy runs once per seed (docs/method.md section 9)."""
+    knob_values: Mapping[str, KnobValue] = field(default_factory=dict)
+    """The chosen strategies' knobs shown, by config field, as typed; one left out keeps the
+    base's (or the preset's) value."""
     base: ExperimentConfig | None = None
     """The past experiment's config the form was filled from (None: the preset's)."""
 
@@ -91,6 +98,7 @@ def cloned_form(config: ExperimentConfig) -> LaunchForm:
         knobs=knobs,
         update_periods="" if periods is None else ",".join(map(str, periods)),
         seeds=",".join(map(str, config.seeds)),
+        knob_values={name: k.typed(config) for name, k in knobs_of(config.strategies).items()},
         base=config,
     )
 
@@ -121,6 +129,7 @@ def _build(form: LaunchForm, data_dir: Path, limits: WorkLimits) -> ExperimentCo
         val_samples=knobs.val_samples,
         test_samples=knobs.test_samples,
         seeds=form.seeds,
+        knob_values=form.knob_values,
         limits=limits,
         backbone_root=data_dir,
         base=form.base,

@@ -1,5 +1,6 @@
 """Launch a comparison: dataset, protocol, strategies, backbone, a preset and its main knobs,
-checked as they are typed, with an estimate of the work; the experiment is queued for the workers
+the knobs of the chosen strategies (each shown while a strategy that reads it is chosen), checked
+as they are typed, with an estimate of the work; the experiment is queued for the workers
 and followed on the Run monitor. A past experiment's configuration can fill the form, to be
 edited and launched as a new experiment.
 """
@@ -20,12 +21,15 @@ from lsat_core.evaluation.protocols import PROTOCOLS
 from lsat_core.evaluation.resolution import resolution
 from lsat_core.llm.configs import BackboneConfig
 from lsat_core.llm.gguf_backbones import GGUF_BACKBONES
-from lsat_core.runner.option_names import user_name
+from lsat_core.runner.option_names import knobs_of, strategies_using, strategy_knobs, user_name
+from lsat_core.strategies.knobs import Knob, KnobValue
 from lsat_core.strategies.registry import STRATEGIES
 
 # Module-level strings would be drawn on the page (Streamlit's "magic"): notes are comments here.
 # Widget keys of the knobs, by Knobs field; a new preset, dataset or protocol resets them.
 KNOB_KEYS = {name: f"launch_{name}" for name in Knobs.__dataclass_fields__}
+# Widget key of a strategy's knob, by config field (the registry's knobs are read at call time).
+STRATEGY_KNOB_KEY = "launch_knob_{}"
 LAUNCHED_KEY = "launch_experiment_id"
 CLONE_KEY = "launch_clone"
 BASE_KEY = "launch_base"
@@ -57,6 +61,8 @@ def _reset() -> None:
     """Put the chosen preset's values into the knobs."""
     state = st.session_state
     state.pop(BASE_KEY, None)
+    for name in strategy_knobs():
+        state.pop(STRATEGY_KNOB_KEY.format(name), None)  # drawn again from the preset's config
     knobs, _ = launch_form.preset_defaults(
         state["launch_preset"], state["launch_dataset"], state["launch_protocol"]
     )
@@ -119,6 +125,36 @@ def _knobs(defaults: Knobs, preset_config: ExperimentConfig) -> tuple[Knobs, str
     ]
     knobs = Knobs(int(m), int(rank), float(learning_rate), int(epochs), *map(int, samples))
     return knobs, update_periods
+
+
+def _strategy_knobs(strategies: list[str], start: ExperimentConfig) -> dict[str, KnobValue]:
+    """The knobs of the chosen strategies, each shown only while a strategy that reads it is
+    chosen; a knob first shown takes its value from `start` (the cloned or the preset's config)."""
+    knobs = knobs_of(strategies)
+    if not knobs:
+        return {}
+    st.caption("Settings of the chosen strategies (docs/method.md section 3).")
+    values: dict[str, KnobValue] = {}
+    per_row = 4
+    for index, (name, knob) in enumerate(knobs.items()):
+        if index % per_row == 0:
+            row = st.columns(per_row)
+        key = STRATEGY_KNOB_KEY.format(name)
+        if key not in st.session_state:
+            st.session_state[key] = knob.kind(knob.typed(start))
+        values[name] = _knob_widget(row[index % per_row], name, knob, key)
+    return values
+
+
+def _knob_widget(column, name: str, knob: Knob, key: str) -> KnobValue:
+    label = user_name(name, "form")
+    help_text = f"{knob.help}\n\nRead by {', '.join(strategies_using(name))}."
+    if knob.choices:
+        return column.selectbox(label, knob.choices, key=key, help=help_text)
+    step = knob.kind(knob.step)
+    number_format = "%d" if knob.kind is int else "%g"
+    value = column.number_input(label, step=step, format=number_format, key=key, help=help_text)
+    return knob.kind(value)
 
 
 def _samples(count: int) -> str:
@@ -216,6 +252,10 @@ def _fill_from(experiment_id: int) -> None:
         state["launch_preset"] = form.preset
     for name, key in KNOB_KEYS.items():
         state[key] = getattr(form.knobs, name)
+    for name in strategy_knobs():
+        state.pop(STRATEGY_KNOB_KEY.format(name), None)
+    for name, value in form.knob_values.items():
+        state[STRATEGY_KNOB_KEY.format(name)] = value
 
 
 def _base() -> ExperimentConfig | None:
@@ -278,6 +318,7 @@ backbone = st.text_input(
 )
 defaults, preset_base = launch_form.preset_defaults(preset, dataset, protocol)
 knobs, update_periods = _knobs(defaults, preset_base)
+knob_values = _strategy_knobs(strategies, base or preset_base)
 columns = st.columns(2)
 seeds = columns[0].text_input(
     user_name("seeds", "form"),
@@ -287,7 +328,16 @@ seeds = columns[0].text_input(
     "samples (drawn with the first), so runs pair seed with seed; k seeds are k times the work.",
 )
 form = LaunchForm(
-    dataset, protocol, preset, tuple(strategies), backbone, knobs, update_periods, seeds, base
+    dataset,
+    protocol,
+    preset,
+    tuple(strategies),
+    backbone,
+    knobs,
+    update_periods,
+    seeds,
+    knob_values,
+    base,
 )
 name = columns[1].text_input("Name", key="launch_name", placeholder=launch_form.default_name(form))
 settings = service.settings()
