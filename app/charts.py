@@ -16,6 +16,8 @@ AUC_FORMAT = ".4f"
 CI_OPACITY = 0.15
 """Bands are faint so that several runs' intervals stay readable where they overlap."""
 FLOOR_DASH = [6, 4]
+FLOOR_DASHES = [FLOOR_DASH, [2, 2], [8, 2, 2, 2]]
+"""One dash pattern per floor where a legend tells the floors apart (`FLOORS`)."""
 FLOOR_COLOR = "gray"
 IS_FLOOR = f"indexof({list(FLOORS)!r}, datum.strategy) >= 0"
 """Vega expression: the row is a floor's (docs/method.md section 9), drawn as a dashed
@@ -108,37 +110,56 @@ def stream_stat_lines(
 
 
 def accuracy_vs_cost(data: pd.DataFrame, *, cost_column: str, cost_title: str) -> alt.LayerChart:
-    """Mean AUC (with interval) against a cost, one point per run; the floors (by `strategy`)
-    as dashed grey horizontal rules named at the left, whatever their cost.
+    """Mean AUC (with interval) against a cost, one point per run, named by its colour in the
+    legend and in its tooltip; the floors (by `strategy`) as grey horizontal rules, whatever
+    their cost, one dash pattern each, named in a legend of their own.
+
+    Names are not written beside the points: runs of one cost sit on one vertical (every
+    untrained one at 0) and their names overlapped there (the quick preset's browser run).
 
     Columns: label, strategy, mean_auc, ci_low, ci_high, `cost_column`.
     """
+    run = "label:N"
     base = (
         alt.Chart()
         .transform_filter(IS_RUN)
         .encode(
-            x=alt.X(f"{cost_column}:Q", title=cost_title, scale=alt.Scale(zero=False)),
-            color=alt.Color("label:N", title="Run"),
+            # Padded, not rounded out: the runs that trained nothing sit clear of the axis.
+            x=alt.X(
+                f"{cost_column}:Q",
+                title=cost_title,
+                scale=alt.Scale(zero=False, nice=False, padding=16),
+            ),
+            color=alt.Color(run, title="Run", legend=alt.Legend(symbolOpacity=1)),
         )
     )
     bars = base.mark_errorbar().encode(y=alt.Y("ci_low:Q", title="Mean AUC"), y2="ci_high:Q")
-    points = base.mark_point(filled=True, size=80).encode(
+    points = base.mark_point(filled=True, size=80, opacity=1).encode(
         y=alt.Y("mean_auc:Q", scale=alt.Scale(zero=False)),
         tooltip=[
-            "label:N",
+            alt.Tooltip(run, title="run"),
             alt.Tooltip("mean_auc:Q", format=AUC_FORMAT),
+            alt.Tooltip("ci_low:Q", format=AUC_FORMAT),
+            alt.Tooltip("ci_high:Q", format=AUC_FORMAT),
             alt.Tooltip(f"{cost_column}:Q", format=",.4~f", title=cost_title),
         ],
     )
-    names = base.mark_text(align="left", dx=8).encode(y="mean_auc:Q", text="label:N")
-    floors = alt.Chart().transform_filter(IS_FLOOR).encode(y="mean_auc:Q")
-    floor_rules = floors.mark_rule(strokeDash=FLOOR_DASH, color=FLOOR_COLOR).encode(
-        tooltip=["label:N", alt.Tooltip("mean_auc:Q", format=AUC_FORMAT)]
+    floor_rules = (
+        alt.Chart()
+        .transform_filter(IS_FLOOR)
+        .mark_rule(color=FLOOR_COLOR)
+        .encode(
+            y="mean_auc:Q",
+            strokeDash=alt.StrokeDash(
+                run,
+                title="Floor",
+                scale=alt.Scale(range=FLOOR_DASHES),
+                legend=alt.Legend(symbolStrokeColor=FLOOR_COLOR, symbolType="stroke"),
+            ),
+            tooltip=[alt.Tooltip(run, title="floor"), alt.Tooltip("mean_auc:Q", format=AUC_FORMAT)],
+        )
     )
-    floor_names = floors.mark_text(align="left", dx=4, dy=-7, color=FLOOR_COLOR).encode(
-        x=alt.value(0), text="label:N"
-    )
-    return alt.layer(bars, points, names, floor_rules, floor_names, data=data)
+    return alt.layer(bars, points, floor_rules, data=data)
 
 
 def coefficient_curves(data: pd.DataFrame, *, coefficient_title: str) -> alt.LayerChart:

@@ -193,11 +193,16 @@ def test_floors_are_dashed_reference_lines_on_the_auc_charts(planted, app_dir) -
     app = _compare(app_dir, str(planted.seeds_experiment))
 
     per_period, accuracy_cost = (json.loads(c.proto.spec) for c in app.get("vega_lite_chart"))
-    for spec in (per_period, accuracy_cost):
-        dashed = [layer for layer in spec["layer"] if "strokeDash" in layer["mark"]]
-        assert dashed and all("popularity" in t["filter"] for t in dashed[0]["transform"])
-        names = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
-        assert any(layer["encoding"]["text"]["field"] == "label" for layer in names)
+    dashed = [layer for layer in per_period["layer"] if "strokeDash" in layer["mark"]]
+    assert dashed and all("popularity" in t["filter"] for t in dashed[0]["transform"])
+    names = [layer for layer in per_period["layer"] if layer["mark"]["type"] == "text"]
+    assert any(layer["encoding"]["text"]["field"] == "label" for layer in names)
+    # Against cost, runs of one cost share a vertical: no name is written beside a point or a
+    # rule (they overlapped at 0), the legends name them, each floor with its own dash.
+    assert not [layer for layer in accuracy_cost["layer"] if layer["mark"]["type"] == "text"]
+    (rules,) = [layer for layer in accuracy_cost["layer"] if layer["mark"]["type"] == "rule"]
+    assert rules["encoding"]["strokeDash"]["field"] == "label"
+    assert "popularity" in rules["transform"][0]["filter"]
     # The runs' own layers leave the floor out.
     points = [layer for layer in accuracy_cost["layer"] if layer["mark"]["type"] == "point"]
     assert points[0]["transform"][0]["filter"].startswith("!(")
