@@ -91,6 +91,22 @@ def test_a_knob_is_shown_while_a_strategy_that_reads_it_is_chosen(
     assert shown_knobs(app) == {"svd_rank"}
 
 
+def samples_to_train(app: AppTest) -> str:
+    return next(m.value for m in app.metric if m.label == "Samples to train on")
+
+
+def test_the_estimate_follows_a_knob(app_env, app_dir: Path) -> None:
+    """quick, replay at t = 2: 32 samples at t = 1, then train_2 plus val_1 (64) and, at 1:1,
+    the 32 earlier samples there are (the draw is capped at what there is); at 0, none."""
+    app = launch_page(app_dir)
+    app.multiselect(key="launch_strategies").set_value(["replay"]).run()
+    assert samples_to_train(app) == "128"
+
+    app.number_input(key=KEY.format("replay_ratio")).set_value(0.0).run()
+
+    assert samples_to_train(app) == "96"
+
+
 @pytest.mark.parametrize(
     ("strategy", "knob", "value", "error"),
     [
