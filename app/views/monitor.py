@@ -148,14 +148,18 @@ def _durations(runs: pd.DataFrame) -> pd.Series:
     return (finished - started).dt.total_seconds()
 
 
-def _progress_section(experiment_id: int) -> None:
-    """The experiment's own progress from its work plan, then each running task's."""
+def _progress_section(experiment_id: int, *, ended: bool) -> None:
+    """The experiment's own progress from its work plan, then each running task's (none once
+    the experiment has ended: an in-process run that failed leaves its last reports behind)."""
     progress = service.progress(experiment_id)
     plan = experiment_records.plan_progress(experiment_id)
     now = datetime.now(UTC)
     if plan is not None:
         progress_panel.plan_summary(plan, progress, now)
-    progress_panel.task_bars(plan, progress, now)
+    if ended:
+        st.caption("No task is running.")
+    else:
+        progress_panel.task_bars(plan, progress, now)
 
 
 def _results_section(results: pd.DataFrame, experiment: ChosenExperiment) -> None:
@@ -245,7 +249,7 @@ def live_panel() -> None:
     )
     _runs_section(runs, results, planned)
     st.subheader("Progress")
-    _progress_section(chosen.id)
+    _progress_section(chosen.id, ended=experiment["status"] in service.FINISHED)
     st.subheader("Learning curves")
     learning_curves_panel.monitor_section(chosen.id)
     st.subheader("AUC per period")

@@ -8,8 +8,14 @@ from sqlalchemy import Engine
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.families import Progress
 from lsat_core.engine.workbench import Workbench
-from lsat_core.evaluation.protocols import FIXED_TARGET, summary_eval_periods
+from lsat_core.evaluation.protocols import (
+    FIXED_TARGET,
+    EvalStep,
+    plan_steps,
+    summary_eval_periods,
+)
 from lsat_core.runner.assembly import experiment_stream, open_workbench
+from lsat_core.runner.in_process_progress import InProcessProgress
 from lsat_core.runner.period_loop import (
     PreparedExperiment,
     StepDone,
@@ -19,6 +25,7 @@ from lsat_core.runner.period_loop import (
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.migrate import upgrade
+from lsat_core.store.models import Run, RunStatus
 from lsat_core.store.queries import results_frame
 
 
@@ -39,20 +46,43 @@ def run_experiment(
     for family in first.families.values():
         family.prepare()
     prepared = prepare_experiment(engine, config, stream, name)
+    # Reported to the store as a worker's tasks are, so the run monitor shows this run too; and
+    # to `progress` and `on_step` (the terminal's bars).
+    reporter = InProcessProgress(
+        engine,
+        prepared.experiment_id,
+        planned_updates(engine, prepared, config, stream.num_periods),
+        also=progress,
+    )
+
+    def step_done(run_name: str, step: EvalStep) -> None:
+        reporter.step_done(run_name, step)
+        if on_step is not None:
+            on_step(run_name, step)
 
     def seed_bench(seed: int) -> Workbench:
         bench = open_workbench(config.for_seed(seed), settings, engine, sibling=first)
         bench.experiment_id = prepared.experiment_id
-        if progress is not None:
-            bench.progress = progress
+        bench.progress = reporter
         return bench
 
     first.experiment_id = prepared.experiment_id
-    if progress is not None:
-        first.progress = progress
+    first.progress = reporter
+    reporter.start()
     # Every seed's workbench shares the first one's stream and loaded backbone.
-    execute_experiment(engine, prepared, first, on_step, seed_bench=seed_bench)
+    execute_experiment(engine, prepared, first, step_done, seed_bench=seed_bench)
     return engine, prepared
+
+
+def planned_updates(
+    engine: Engine, prepared: PreparedExperiment, config: ExperimentConfig, num_periods: int
+) -> int:
+    """Updates the run makes: each update period of every run not succeeded before
+    (`lsat_core.store.lifecycle.start_runs` does not redo those)."""
+    steps = plan_steps(config.protocol, num_periods, config.update_periods)
+    with session_scope(engine) as session:
+        statuses = [session.get_one(Run, run.run_id).status for run in prepared.runs]
+    return sum(status != RunStatus.SUCCEEDED for status in statuses) * len(steps)
 
 
 def summary(

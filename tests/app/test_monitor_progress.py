@@ -136,3 +136,28 @@ def test_a_task_that_stopped_early_has_no_bar_once_it_ended(private_app_env, app
     bars = [bar.proto.text for bar in app.get("progress")]
     assert not any(text.startswith("t2 ") for text in bars), bars
     assert bars[1].startswith("e2 · evaluate short_term at t=2 · running")
+
+
+def test_an_ended_experiment_shows_no_task_running_whatever_its_last_reports(
+    private_app_env, app_dir: Path
+) -> None:
+    # An in-process run that failed mid-training leaves its last report (3 of 10) behind.
+    store = private_app_env
+    engine = make_engine(store.url)
+    with session_scope(engine) as session:
+        update_progress(
+            session,
+            f"in-process:{store.fixed_experiment_id}:1",
+            3,
+            10,
+            message="train lora:full@2",
+            experiment_id=store.fixed_experiment_id,
+        )
+    engine.dispose()
+    app = AppTest.from_file(app_dir / "views" / "monitor.py", default_timeout=60)
+    app.query_params["experiment"] = str(store.fixed_experiment_id)
+    app.run()
+
+    assert not app.exception
+    assert not app.get("progress")
+    assert "No task is running." in [c.value for c in app.caption]
