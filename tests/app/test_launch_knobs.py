@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from app.launch_form import cloned_form, experiment_config
 from lsat_core.engine.experiment_config import ExperimentConfig
+from lsat_core.engine.presets import preset_config
 from lsat_core.runner.option_names import strategy_knobs
 from lsat_core.runner.options import build_config
 from lsat_core.settings import WorkLimits
@@ -96,15 +97,19 @@ def samples_to_train(app: AppTest) -> str:
 
 
 def test_the_estimate_follows_a_knob(app_env, app_dir: Path) -> None:
-    """quick, replay at t = 2: 32 samples at t = 1, then train_2 plus val_1 (64) and, at 1:1,
-    the 32 earlier samples there are (the draw is capped at what there is); at 0, none."""
+    """quick, replay at t = 2: train_1 at t = 1, then train_2 plus val_1 and, at 1:1, as many
+    earlier samples, capped at the train_1 there is; at 0, none (quick: 32 and 32 a period,
+    so 128 and 96)."""
+    budget = preset_config("quick", ("replay",)).budget
+    train, val = budget.train_per_period, budget.val_per_period
+    assert train is not None and val is not None and val > 0
     app = launch_page(app_dir)
     app.multiselect(key="launch_strategies").set_value(["replay"]).run()
-    assert samples_to_train(app) == "128"
+    assert samples_to_train(app) == f"{train + (train + val) + train:,}"
 
     app.number_input(key=KEY.format("replay_ratio")).set_value(0.0).run()
 
-    assert samples_to_train(app) == "96"
+    assert samples_to_train(app) == f"{train + (train + val):,}"
 
 
 @pytest.mark.parametrize(
