@@ -64,7 +64,7 @@ class ValidationRecord:
 
 
 @dataclass(frozen=True)
-class TrainingOutcome:
+class ValidationHistory:
     history: tuple[ValidationRecord, ...]
     best: int
     """Index in `history` of the validation whose weights the network now holds."""
@@ -129,10 +129,10 @@ class _BestKeeper:
             self.best_state = {k: v.detach().clone() for k, v in self.network.state_dict().items()}
         return len(self.history) - 1 - self.best
 
-    def finish(self, stopped_early: bool) -> TrainingOutcome:
+    def finish(self, stopped_early: bool) -> ValidationHistory:
         self.network.load_state_dict(self.best_state)
         self.network.eval()
-        return TrainingOutcome(tuple(self.history), self.best, stopped_early)
+        return ValidationHistory(tuple(self.history), self.best, stopped_early)
 
 
 def validation_steps(samples: int, batch_size: int, evals_per_epoch: int) -> frozenset[int]:
@@ -150,7 +150,7 @@ def train_with_early_stopping(
     val: SampleTensors,
     config: ClassicTrainConfig,
     progress: Callable[[ValidationRecord], None] | None = None,
-) -> TrainingOutcome:
+) -> ValidationHistory:
     """Train `network` in place and leave it holding the best validated weights.
 
     Randomness (shuffling, dropout, unknown-id masking) comes from torch's global generator,

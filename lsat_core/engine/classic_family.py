@@ -41,7 +41,7 @@ from lsat_core.configs import config_to_dict
 from lsat_core.curve_points import CurveKind, CurvePoint, CurveSink, no_curve
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
-from lsat_core.engine.families import Progress, TrainingOutcome, keep_if_worse
+from lsat_core.engine.families import FamilyTrainingResult, Progress, keep_if_worse
 from lsat_core.engine.model_specs import ModelSpec, Part
 from lsat_core.engine.sample_sets import SampleSet, period_part
 from lsat_core.engine.training_data import training_set
@@ -152,7 +152,7 @@ class ClassicFamily:
         init: Recommender | None,
         progress: Progress,
         curve: CurveSink = no_curve,
-    ) -> TrainingOutcome:
+    ) -> FamilyTrainingResult:
         train = self.training_set(spec, train)
         if self._config.classic_whole_periods:
             val = self._part(spec.val_part)
@@ -185,7 +185,7 @@ class ClassicFamily:
         kept, best_val_auc, kept_previous = keep_if_worse(init, model, fitted.best_val_auc, start)
         best = fitted.history[fitted.best]
         best_step = optimizer_steps(best.samples_trained, len(train), batch_size)
-        return TrainingOutcome(
+        return FamilyTrainingResult(
             model=kept,
             best_val_auc=best_val_auc,
             start_val_auc=start,

@@ -18,7 +18,7 @@ Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
-class TrainingOutcome:
+class FamilyTrainingResult:
     """A trained model and the figures stored with it (JSON-safe metrics)."""
 
     model: Any
@@ -85,7 +85,7 @@ class ModelFamily(Protocol):
         init: Any | None,
         progress: Progress,
         curve: CurveSink = no_curve,
-    ) -> TrainingOutcome:
+    ) -> FamilyTrainingResult:
         """Train `spec`, reporting progress and its learning curve's points to `curve`."""
         ...
 

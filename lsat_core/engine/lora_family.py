@@ -14,7 +14,7 @@ from lsat_core.curve_points import CurveSink, no_curve
 from lsat_core.data.prompts import build_prompts
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.families import Progress, TrainingOutcome, keep_if_worse
+from lsat_core.engine.families import FamilyTrainingResult, Progress, keep_if_worse
 from lsat_core.engine.model_specs import LORA, PROXIMAL, ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.llm.adapters import Adapter, load_adapter, save_adapter
@@ -91,7 +91,7 @@ class LoraFamily:
         init: Adapter | None,
         progress: Progress,
         curve: CurveSink = no_curve,
-    ) -> TrainingOutcome:
+    ) -> FamilyTrainingResult:
         trained = train_adapter(
             self.backbone,
             self.prompts(train),
@@ -108,7 +108,7 @@ class LoraFamily:
             init, trained.adapter, trained.best_val_auc, trained.start_val_auc
         )
         cost = trained.cost
-        return TrainingOutcome(
+        return FamilyTrainingResult(
             model=model,
             best_val_auc=best_val_auc,
             start_val_auc=trained.start_val_auc,

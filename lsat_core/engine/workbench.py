@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from lsat_core.configs import config_hash
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.families import ModelFamily, Progress, TrainingOutcome
+from lsat_core.engine.families import FamilyTrainingResult, ModelFamily, Progress
 from lsat_core.engine.model_folders import (
     check_model_folder,
     collect_other_folders,
@@ -205,7 +205,7 @@ class Workbench:
                 ),
             )
             curve.start()
-            outcome: TrainingOutcome = family.train(
+            outcome: FamilyTrainingResult = family.train(
                 spec, train, val, parent.model if parent else None, self.progress, curve=curve
             )
             curve.flush()

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from stored_runs import add_experiment
 
-from lsat_core.engine.families import TrainingOutcome
+from lsat_core.engine.families import FamilyTrainingResult
 from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.engine.workbench import Workbench
@@ -37,8 +37,8 @@ class TinyFamily:
     def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
         return given
 
-    def train(self, spec, train, val, init, progress, curve) -> TrainingOutcome:
-        return TrainingOutcome(model=b"weights", best_val_auc=0.7, kept_step=0)
+    def train(self, spec, train, val, init, progress, curve) -> FamilyTrainingResult:
+        return FamilyTrainingResult(model=b"weights", best_val_auc=0.7, kept_step=0)
 
     def save(self, model: bytes, directory: Path) -> str:
         directory.mkdir(parents=True, exist_ok=True)

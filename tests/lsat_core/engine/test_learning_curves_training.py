@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from lsat_core.curve_points import CurveKind, CurvePoint, CurveSink
 from lsat_core.engine.classic_family import optimizer_steps
-from lsat_core.engine.families import TrainingOutcome
+from lsat_core.engine.families import FamilyTrainingResult
 from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.engine.workbench import Workbench
@@ -41,14 +41,14 @@ class CrashingFamily:
     def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
         return given
 
-    def train(self, spec, train, val, init, progress, curve: CurveSink) -> TrainingOutcome:
+    def train(self, spec, train, val, init, progress, curve: CurveSink) -> FamilyTrainingResult:
         self.attempts += 1
         for step in (1, 2, 3):
             curve(CurvePoint(CurveKind.TRAIN_LOSS, step, 10 * step, 1.0 / step + self.attempts))
             curve(CurvePoint(CurveKind.VAL_AUC, step, 10 * step, 0.5 + 0.1 * step, step == 2))
             if self.attempts == 1 and step == 2:
                 raise RuntimeError("worker lost")
-        return TrainingOutcome(model=b"weights", best_val_auc=0.7, kept_step=2)
+        return FamilyTrainingResult(model=b"weights", best_val_auc=0.7, kept_step=2)
 
     def save(self, model: bytes, directory: Path) -> str:
         directory.mkdir(parents=True, exist_ok=True)

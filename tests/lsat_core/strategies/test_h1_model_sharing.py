@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lsat_core.engine.experiment_config import SampleBudget
-from lsat_core.engine.families import TrainingOutcome
+from lsat_core.engine.families import FamilyTrainingResult
 from lsat_core.engine.lora_family import LoraFamily
 from lsat_core.engine.model_specs import (
     FINE_TUNE,
@@ -54,11 +54,11 @@ class RecordingFamily:
     def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
         return given
 
-    def train(self, spec, train, val, init, progress, curve=None) -> TrainingOutcome:
+    def train(self, spec, train, val, init, progress, curve=None) -> FamilyTrainingResult:
         self.trained.append(spec)
         if spec in self.kept:
-            return TrainingOutcome(init, 0.7, start_val_auc=0.7, kept_previous=True)
-        return TrainingOutcome(f"{spec.label()} on {train.key}", 0.6)
+            return FamilyTrainingResult(init, 0.7, start_val_auc=0.7, kept_previous=True)
+        return FamilyTrainingResult(f"{spec.label()} on {train.key}", 0.6)
 
     def save(self, model: str, directory: Path) -> str:
         directory.mkdir(parents=True, exist_ok=True)
