@@ -46,7 +46,7 @@ METADATA_KEY = "lsat_classic_baseline"
 
 
 @dataclass(frozen=True)
-class TrainingCost:
+class FitCost:
     samples_trained: int
     """Training samples processed, summed over epochs."""
     seconds: float
@@ -65,7 +65,7 @@ class FitResult:
     fine-tuning can keep the previous model when `best_val_auc` falls below it (docs/method.md
     section 3)."""
     history: tuple[ValidationRecord, ...]
-    cost: TrainingCost
+    cost: FitCost
     stopped_early: bool
     """True when patience ran out before `max_epochs`."""
     users: int
@@ -184,7 +184,7 @@ class ClassicRecommender(ABC):
             best=outcome.best,
             initial_val_auc=initial_val_auc,
             history=outcome.history,
-            cost=TrainingCost(
+            cost=FitCost(
                 outcome.history[-1].samples_trained, time.perf_counter() - started, str(device)
             ),
             stopped_early=outcome.stopped_early,

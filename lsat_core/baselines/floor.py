@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 from sklearn.metrics import log_loss
 
-from lsat_core.baselines.base import FORMAT, METADATA_KEY, FitResult, TrainingCost, read_saved
+from lsat_core.baselines.base import FORMAT, METADATA_KEY, FitCost, FitResult, read_saved
 from lsat_core.baselines.config import ClassicTrainConfig
 from lsat_core.baselines.samples import require_columns
 from lsat_core.baselines.storage import write_safetensors
@@ -145,9 +145,7 @@ class FloorRecommender(ABC):
             best=best,
             initial_val_auc=None,
             history=tuple(history),
-            cost=TrainingCost(
-                len(train.label) * len(history), time.perf_counter() - started, "cpu"
-            ),
+            cost=FitCost(len(train.label) * len(history), time.perf_counter() - started, "cpu"),
             stopped_early=False,
             users=len(users.ids),
             items=len(items.ids),

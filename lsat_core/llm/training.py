@@ -48,7 +48,7 @@ class ValidationPoint:
 
 
 @dataclass(frozen=True)
-class TrainingCost:
+class AdapterTrainingCost:
     samples_trained: int
     """Sample passes (a sample seen in two epochs counts twice)."""
     tokens_trained: int
@@ -76,7 +76,7 @@ class TrainedAdapter:
     """Validation AUC of `init_adapter` before any training; None for a fresh adapter."""
     history: tuple[ValidationPoint, ...]
     stopped_early: bool
-    cost: TrainingCost
+    cost: AdapterTrainingCost
     config: LoraTrainConfig = field(repr=False)
 
 
@@ -154,7 +154,7 @@ def train_adapter(
             **({"proximal_coefficient": proximal_coefficient} if proximal_coefficient else {}),
         },
     )
-    cost = TrainingCost(
+    cost = AdapterTrainingCost(
         samples_trained=loop.samples,
         tokens_trained=loop.tokens,
         optimizer_steps=loop.steps_done,

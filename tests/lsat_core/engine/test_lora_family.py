@@ -16,7 +16,7 @@ from lsat_core.engine.presets import preset_config
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.llm.adapters import Adapter, LoraShape
 from lsat_core.llm.backbone import BackboneConfig
-from lsat_core.llm.training import TrainedAdapter, TrainingCost
+from lsat_core.llm.training import AdapterTrainingCost, TrainedAdapter
 
 PREVIOUS = Adapter(LoraShape(), {"w.lora_A.weight": torch.zeros(8, 4)})
 TRAINED = Adapter(LoraShape(), {"w.lora_A.weight": torch.ones(8, 4)})
@@ -45,7 +45,7 @@ def test_fine_tuning_keeps_the_previous_adapter_when_validation_gets_worse(
 ):
     def fake_train_adapter(*args, init_adapter=None, **kwargs):
         assert init_adapter is PREVIOUS
-        cost = TrainingCost(16, 4000, 1, 2.0, "cpu", 0)
+        cost = AdapterTrainingCost(16, 4000, 1, 2.0, "cpu", 0)
         return TrainedAdapter(TRAINED, best, 1, start, (), False, cost, kwargs.get("config"))
 
     monkeypatch.setattr("lsat_core.engine.lora_family.train_adapter", fake_train_adapter)
