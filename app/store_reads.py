@@ -12,21 +12,28 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from lsat_core.store.models import ExperimentRun, PeriodResult, Run, RunStatus, Segment, Stream
+from lsat_core.store.models import (
+    ExperimentRun,
+    PeriodResult,
+    Run,
+    RunStatus,
+    Segment,
+    StreamRecord,
+)
 
 CURVE_COLUMNS = ("run_id", "train_period", "coefficient", "coefficient_curve")
 
 
-def list_streams(session: Session) -> list[Stream]:
+def list_streams(session: Session) -> list[StreamRecord]:
     """Every stored stream, newest first."""
-    return list(session.scalars(select(Stream).order_by(Stream.id.desc())))
+    return list(session.scalars(select(StreamRecord).order_by(StreamRecord.id.desc())))
 
 
-def get_stream(session: Session, stream_id: int) -> Stream | None:
-    return session.get(Stream, stream_id)
+def get_stream(session: Session, stream_id: int) -> StreamRecord | None:
+    return session.get(StreamRecord, stream_id)
 
 
-def streams_of_experiment(session: Session, experiment_id: int) -> list[Stream]:
+def streams_of_experiment(session: Session, experiment_id: int) -> list[StreamRecord]:
     """The streams an experiment's runs replay (one, unless runs were added by hand)."""
     # An IN over the ids, not DISTINCT over the rows: PostgreSQL cannot compare json columns.
     stream_ids = (
@@ -34,7 +41,9 @@ def streams_of_experiment(session: Session, experiment_id: int) -> list[Stream]:
         .join(ExperimentRun, ExperimentRun.run_id == Run.id)
         .where(ExperimentRun.experiment_id == experiment_id)
     )
-    statement = select(Stream).where(Stream.id.in_(stream_ids)).order_by(Stream.id)
+    statement = (
+        select(StreamRecord).where(StreamRecord.id.in_(stream_ids)).order_by(StreamRecord.id)
+    )
     return list(session.scalars(statement))
 
 

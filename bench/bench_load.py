@@ -68,7 +68,7 @@ from lsat_core.store.models import (
     Run,
     RunStatus,
     Segment,
-    Stream,
+    StreamRecord,
 )
 from lsat_core.store.postgres_schema import temporary_schema
 from worker.names import CPU_QUEUE
@@ -353,7 +353,7 @@ def render_round(engine: Engine, ids: list[int], samples: PageSamples) -> None:
         run = session.scalar(
             select(func.min(ExperimentRun.run_id)).where(ExperimentRun.experiment_id == experiment)
         )
-        stream = session.scalar(select(func.min(Stream.id)))
+        stream = session.scalar(select(func.min(StreamRecord.id)))
     queries: dict[str, dict[str, int | None]] = {
         "replay.py": {"stream": stream},
         "launch.py": {},

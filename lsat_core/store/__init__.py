@@ -37,7 +37,7 @@ from lsat_core.store.models import (
     Run,
     RunStatus,
     Segment,
-    Stream,
+    StreamRecord,
 )
 from lsat_core.store.postgres_schema import temporary_schema, url_with_schema
 from lsat_core.store.queries import (
@@ -75,7 +75,7 @@ __all__ = [
     "RunStatus",
     "Segment",
     "StatusTransitionError",
-    "Stream",
+    "StreamRecord",
     "claim_artifact",
     "complete_artifact",
     "create_experiment",

@@ -139,7 +139,7 @@ class Base(DeclarativeBase):
     }
 
 
-class Stream(Base):
+class StreamRecord(Base):
     """A built interaction stream D_1..D_T, shared by every run that uses the same config."""
 
     __tablename__ = "streams"

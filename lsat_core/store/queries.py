@@ -23,7 +23,7 @@ from lsat_core.store.models import (
     PeriodResult,
     Progress,
     Run,
-    Stream,
+    StreamRecord,
 )
 from lsat_core.store.predictions import predictions_frame
 
@@ -182,8 +182,8 @@ def comparison(session: Session, experiment_ids: Sequence[int]) -> Comparison:
     run_ids = sorted(runs)
     lengths = set(
         session.scalars(
-            select(Stream.num_periods)
-            .join(Run, Run.stream_id == Stream.id)
+            select(StreamRecord.num_periods)
+            .join(Run, Run.stream_id == StreamRecord.id)
             .where(Run.id.in_(run_ids))
         )
     )

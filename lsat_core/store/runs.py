@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from lsat_core.store.keyed import check_same_config, dialect_insert
 from lsat_core.store.lifecycle import locked_row
-from lsat_core.store.models import Experiment, ExperimentRun, Run, Stream
+from lsat_core.store.models import Experiment, ExperimentRun, Run, StreamRecord
 
 
 def get_or_create_stream(
@@ -27,10 +27,10 @@ def get_or_create_stream(
     source_checksum: str,
     num_periods: int,
     period_stats: list[Any],
-) -> Stream:
+) -> StreamRecord:
     """The stream stored under `key`, created from these values if there is none."""
     session.execute(
-        dialect_insert(session, Stream)
+        dialect_insert(session, StreamRecord)
         .values(
             key=key,
             dataset=dataset,
@@ -41,7 +41,7 @@ def get_or_create_stream(
         )
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    stream = session.scalars(select(Stream).where(Stream.key == key)).one()
+    stream = session.scalars(select(StreamRecord).where(StreamRecord.key == key)).one()
     check_same_config(stream.config, config, f"stream {key}")
     return stream
 

@@ -29,7 +29,7 @@ from lsat_core.store import (
     session_scope,
     upgrade,
 )
-from lsat_core.store.models import Stream
+from lsat_core.store.models import StreamRecord
 from lsat_core.store.predictions import record_predictions
 
 PERIODS = 4
@@ -114,7 +114,7 @@ def run_config(strategy: str, seed: int) -> dict:
     }
 
 
-def planted_stream(session: Session, key: str, periods: int) -> Stream:
+def planted_stream(session: Session, key: str, periods: int) -> StreamRecord:
     """A stream row of `periods` periods standing for a planted one (no data behind it)."""
     return get_or_create_stream(
         session,

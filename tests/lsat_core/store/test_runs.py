@@ -11,7 +11,7 @@ from lsat_core.store import (
     Run,
     RunStatus,
     StatusTransitionError,
-    Stream,
+    StreamRecord,
     create_experiment,
     get_or_create_run,
     get_or_create_stream,
@@ -48,7 +48,7 @@ def test_get_or_create_stream_returns_the_stored_stream_for_a_known_key(engine: 
         assert again.id == first.id
         assert again.period_stats == STREAM["period_stats"]
         assert again.config == {"num_periods": 20, "cut": "count", "tuple": [1, 2]}
-        assert session.scalar(select(func.count()).select_from(Stream)) == 1
+        assert session.scalar(select(func.count()).select_from(StreamRecord)) == 1
 
 
 def test_a_key_stored_with_another_config_is_refused(engine: Engine) -> None:
