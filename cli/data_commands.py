@@ -15,7 +15,7 @@ import pandas as pd
 import typer
 
 from lsat_core.configs import config_to_dict
-from lsat_core.data.cache import Progress, get_or_build_stream
+from lsat_core.data.cache import StatusSink, get_or_build_stream
 from lsat_core.data.datasets import DATASETS, ORIGINS, load_stream
 from lsat_core.data.sources.tabular import ColumnMapping, TabularSource
 from lsat_core.data.stats import period_stats
@@ -128,7 +128,7 @@ def _file_config(
     )
 
 
-def _progress() -> Progress:
+def _progress() -> StatusSink:
     """Stage messages on stderr with the seconds elapsed: fetching, reading, building."""
     started = time.perf_counter()
 

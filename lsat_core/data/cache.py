@@ -37,7 +37,8 @@ META_FILE = "meta.json"
 HISTORY_COLUMNS = ("hist_items", "hist_ratings")
 DICTIONARY_COLUMNS = ("split", "user", "item", "hist_items.list.element")
 
-Progress = Callable[[str], None]
+StatusSink = Callable[[str], None]
+"""progress(message): one line per step of getting a stream (hashing, reading, building)."""
 
 
 def no_progress(message: str) -> None:
@@ -52,7 +53,7 @@ def get_or_build_stream(
     source: RatingsSource,
     config: StreamConfig,
     cache_dir: Path,
-    progress: Progress = no_progress,
+    progress: StatusSink = no_progress,
 ) -> Stream:
     """The stream of `source` under `config`: read from the cache, else built and cached."""
     progress("hashing the raw files")

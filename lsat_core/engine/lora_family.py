@@ -14,7 +14,7 @@ from lsat_core.curve_points import CurveSink, no_curve
 from lsat_core.data.prompts import build_prompts
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.families import FamilyTrainingResult, Progress, keep_if_worse
+from lsat_core.engine.families import FamilyTrainingResult, ProgressSink, keep_if_worse
 from lsat_core.engine.model_specs import LORA, PROXIMAL, ModelSpec
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.llm.adapters import Adapter, load_adapter, save_adapter
@@ -89,7 +89,7 @@ class LoraFamily:
         train: SampleSet,
         val: SampleSet,
         init: Adapter | None,
-        progress: Progress,
+        progress: ProgressSink,
         curve: CurveSink = no_curve,
     ) -> FamilyTrainingResult:
         trained = train_adapter(

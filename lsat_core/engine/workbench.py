@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from lsat_core.configs import config_hash
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.families import FamilyTrainingResult, ModelFamily, Progress
+from lsat_core.engine.families import FamilyTrainingResult, ModelFamily, ProgressSink
 from lsat_core.engine.model_folders import (
     check_model_folder,
     collect_other_folders,
@@ -84,7 +84,7 @@ class Workbench:
     models_dir: Path
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:in-process")
     """Claims by the same owner are re-acquired: a rerun on this host resumes its own work."""
-    progress: Progress = _no_progress
+    progress: ProgressSink = _no_progress
     experiment_id: int | None = None
     """The experiment whose work this is: the learning curves of the models it trains say so."""
     on_ready: ReadyHook = _nothing_on_ready

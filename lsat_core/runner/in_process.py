@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.families import Progress
+from lsat_core.engine.families import ProgressSink
 from lsat_core.engine.workbench import Workbench
 from lsat_core.evaluation.protocols import (
     FIXED_TARGET,
@@ -34,7 +34,7 @@ def run_experiment(
     settings: Settings,
     *,
     name: str,
-    progress: Progress | None = None,
+    progress: ProgressSink | None = None,
     on_step: StepDone | None = None,
 ) -> tuple[Engine, PreparedExperiment]:
     upgrade(settings.database_url)

@@ -33,11 +33,11 @@ from lsat_core.store.models import (
     Experiment,
     ExperimentRun,
     PeriodResult,
-    Progress,
     Run,
     RunStatus,
     Segment,
     StreamRecord,
+    TaskProgress,
 )
 from lsat_core.store.postgres_schema import temporary_schema, url_with_schema
 from lsat_core.store.queries import (
@@ -70,12 +70,12 @@ __all__ = [
     "Experiment",
     "ExperimentRun",
     "PeriodResult",
-    "Progress",
     "Run",
     "RunStatus",
     "Segment",
     "StatusTransitionError",
     "StreamRecord",
+    "TaskProgress",
     "claim_artifact",
     "complete_artifact",
     "create_experiment",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from lsat_core.store.keyed import dialect_insert
-from lsat_core.store.models import Event, EventKind, Progress, utcnow
+from lsat_core.store.models import Event, EventKind, TaskProgress, utcnow
 
 
 def record_event(
@@ -48,10 +48,10 @@ def update_progress(
     message: str | None = None,
     run_id: int | None = None,
     experiment_id: int | None = None,
-) -> Progress:
+) -> TaskProgress:
     """Set the progress of `task_key` (created on its first update; `started_at` kept after)."""
     now = utcnow()
-    insert = dialect_insert(session, Progress).values(
+    insert = dialect_insert(session, TaskProgress).values(
         task_key=task_key,
         run_id=run_id,
         experiment_id=experiment_id,
@@ -66,5 +66,5 @@ def update_progress(
     statement = insert.on_conflict_do_update(
         index_elements=["task_key"],
         set_={**{name: insert.excluded[name] for name in overwritten}, "updated_at": now},
-    ).returning(Progress)
+    ).returning(TaskProgress)
     return session.scalars(statement, execution_options={"populate_existing": True}).one()

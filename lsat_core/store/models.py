@@ -389,7 +389,7 @@ class Event(Base):
         ForeignKey("experiments.id", ondelete="CASCADE")
     )
     task_key: Mapped[str | None] = mapped_column(String(255))
-    """The task that emitted it (same key as in `Progress`)."""
+    """The task that emitted it (same key as in `TaskProgress`)."""
     kind: Mapped[EventKind] = mapped_column(_string_enum(EventKind, "event_kind"))
     message: Mapped[str] = mapped_column(Text)
     step: Mapped[int | None]
@@ -397,7 +397,7 @@ class Event(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Progress(Base):
+class TaskProgress(Base):
     """The latest progress of one task: one row per task key, overwritten on every update."""
 
     __tablename__ = "progress"

@@ -21,9 +21,9 @@ from lsat_core.store.models import (
     Experiment,
     ExperimentRun,
     PeriodResult,
-    Progress,
     Run,
     StreamRecord,
+    TaskProgress,
 )
 from lsat_core.store.predictions import predictions_frame
 
@@ -271,10 +271,10 @@ def latest_events(
 
 def list_progress(
     session: Session, *, experiment_id: int | None = None, run_id: int | None = None
-) -> list[Progress]:
+) -> list[TaskProgress]:
     """Current progress of every task (of an experiment or run), most recently updated first."""
-    statement = select(Progress).order_by(Progress.updated_at.desc(), Progress.task_key)
-    for condition in _activity_filter(Progress, experiment_id, run_id):
+    statement = select(TaskProgress).order_by(TaskProgress.updated_at.desc(), TaskProgress.task_key)
+    for condition in _activity_filter(TaskProgress, experiment_id, run_id):
         statement = statement.where(condition)
     return list(session.scalars(statement))
 
@@ -284,7 +284,7 @@ def _runs_of(experiment_id: int) -> Select[int]:
 
 
 def _activity_filter(
-    model: type[Event] | type[Progress], experiment_id: int | None, run_id: int | None
+    model: type[Event] | type[TaskProgress], experiment_id: int | None, run_id: int | None
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if experiment_id is not None:

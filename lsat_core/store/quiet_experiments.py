@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from lsat_core.store.lifecycle import ACTIVE
-from lsat_core.store.models import Event, Experiment, Progress, utcnow
+from lsat_core.store.models import Event, Experiment, TaskProgress, utcnow
 from lsat_core.store.queries import list_runs
 
 
@@ -59,7 +59,9 @@ def last_activity(session: Session, experiment: Experiment) -> datetime:
             select(func.max(Event.created_at)).where(Event.experiment_id == experiment.id)
         ),
         session.scalar(
-            select(func.max(Progress.updated_at)).where(Progress.experiment_id == experiment.id)
+            select(func.max(TaskProgress.updated_at)).where(
+                TaskProgress.experiment_id == experiment.id
+            )
         ),
     ]
     return max(moment for moment in moments if moment is not None)

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from lsat_core.engine.presets import preset_config
 from lsat_core.store import make_engine, session_scope
 from lsat_core.store.events import update_progress
-from lsat_core.store.models import Event, EventKind, Progress
+from lsat_core.store.models import Event, EventKind, TaskProgress
 from lsat_core.store.runs import create_experiment, get_or_create_run
 
 PLAN = {
@@ -107,7 +107,7 @@ def test_a_tasks_old_report_shows_its_age_not_a_countdown(private_app_env, app_d
         update_progress(
             session, "e2", 1, 2, eta_seconds=50.0, message="score", experiment_id=experiment_id
         )
-        session.get_one(Progress, "e2").updated_at = datetime.now(UTC) - timedelta(seconds=95)
+        session.get_one(TaskProgress, "e2").updated_at = datetime.now(UTC) - timedelta(seconds=95)
     engine.dispose()
     app = AppTest.from_file(app_dir / "views" / "monitor.py", default_timeout=60)
     app.query_params["experiment"] = str(experiment_id)

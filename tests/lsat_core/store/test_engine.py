@@ -22,7 +22,7 @@ from lsat_core.store import (
     session_scope,
     update_progress,
 )
-from lsat_core.store.models import ExperimentRun, Progress
+from lsat_core.store.models import ExperimentRun, TaskProgress
 
 
 def test_sqlite_engine_creates_the_folder_and_sets_wal_foreign_keys_and_busy_timeout(
@@ -80,7 +80,7 @@ def test_a_failed_transaction_leaves_nothing_half_written(engine: Engine) -> Non
         update_progress(session, "task", 1, 10, run_id=run.id)
         raise RuntimeError("worker crashed")
     with session_scope(engine) as session:
-        for model in (Experiment, Run, ExperimentRun, PeriodResult, Artifact, Event, Progress):
+        for model in (Experiment, Run, ExperimentRun, PeriodResult, Artifact, Event, TaskProgress):
             assert session.scalar(select(func.count()).select_from(model)) == 0, model
 
 
