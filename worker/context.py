@@ -1,8 +1,12 @@
 """What a worker process keeps between tasks: its settings, a store engine, the last workbench.
 
 A task re-reads the experiment from the store, but rebuilding the workbench each time would
-reload the stream and the backbone; the workbench of the latest experiment is kept (one at a
-time, to bound memory). Its models are immutable once ready, so keeping them is safe.
+reload the stream and the backbone; the workbench of the latest (experiment, seed) is kept (one
+at a time, to bound memory). Its models are immutable once ready, so keeping them is safe. The
+seeds of an experiment each have their own workbench, since their training seeds, and so their
+model keys, differ (docs/method.md section 9); a seed's workbench takes the stream and the loaded
+backbone of the experiment's seed before it, so a worker whose tasks go from seed to seed loads
+the backbone once.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from lsat_core.store.models import Experiment
 @dataclass(eq=False)
 class WorkerContext:
     settings: Settings
-    _bench: tuple[int, Workbench] | None = field(default=None, init=False)
+    _bench: tuple[tuple[int, int], Workbench] | None = field(default=None, init=False)
+    """The latest workbench, under its (experiment id, seed)."""
 
     @cached_property
     def engine(self) -> Engine:
@@ -38,8 +43,16 @@ class WorkerContext:
                 raise InputError("no such experiment", where=f"experiment {experiment_id}")
             return ExperimentConfig.from_dict(experiment.config)
 
-    def workbench(self, experiment_id: int, config: ExperimentConfig) -> Workbench:
-        if self._bench is None or self._bench[0] != experiment_id:
-            self._bench = None  # drop the previous experiment's models before loading new ones
-            self._bench = (experiment_id, open_workbench(config, self.settings, self.engine))
-        return self._bench[1]
+    def workbench(self, experiment_id: int, config: ExperimentConfig, seed: int) -> Workbench:
+        """The workbench of the runs of `seed` of experiment `experiment_id` (`config`: its
+        stored config, every seed)."""
+        held = self._bench
+        if held is not None and held[0] == (experiment_id, seed):
+            return held[1]
+        sibling = held[1] if held is not None and held[0][0] == experiment_id else None
+        # Drop the previous workbench's models before loading new ones (a sibling seed's
+        # workbench lends its stream and backbone only while this one is built).
+        self._bench = held = None
+        bench = open_workbench(config.for_seed(seed), self.settings, self.engine, sibling=sibling)
+        self._bench = ((experiment_id, seed), bench)
+        return bench

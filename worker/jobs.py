@@ -49,7 +49,6 @@ from lsat_core.store.work_locks import work_lock
 from worker.canvas import SeededSpec, build_canvas, gpu_worker_present
 from worker.context import WorkerContext
 from worker.reporting import TaskReporter
-from worker.seed_workbenches import seed_workbench
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ def launch(ctx: WorkerContext, app: Celery, experiment_id: int, task_id: str) ->
         logger.info("experiment %s is %s: not launched", experiment_id, status)
         return
     config = ctx.experiment_config(experiment_id)
-    bench = seed_workbench(ctx, experiment_id, config, config.seed)
+    bench = ctx.workbench(experiment_id, config, config.seed)
     prepared = prepare_runs(ctx.engine, experiment_id, config, bench.stream)
     with session_scope(ctx.engine) as session:
         pending = start_runs(session, experiment_id, prepared.run_ids)
@@ -262,7 +261,7 @@ def _bench_for_task(
     reporter: TaskReporter,
     trained_here: ReportTrained,
 ) -> Workbench:
-    bench = seed_workbench(ctx, experiment_id, config, seed)
+    bench = ctx.workbench(experiment_id, config, seed)
     bench.owner = task_owner(task_id)
     bench.progress = reporter
     bench.on_ready = trained_here
