@@ -1,4 +1,5 @@
-"""Token batches: tokenized prompts padded into tensors, and the next-token logits after them."""
+"""Token batches: tokenized prompts padded into tensors, the next-token logits after them, and a
+training step's samples cut into length-sorted micro-batches with the padding that saves."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from peft import PeftModel
 from transformers import PreTrainedTokenizerBase
@@ -92,3 +94,38 @@ def last_position_only(model: torch.nn.Module) -> dict[str, int]:
 def _accepts_logits_to_keep(model: torch.nn.Module) -> bool:
     base = model.get_base_model() if isinstance(model, PeftModel) else model
     return "logits_to_keep" in inspect.signature(base.forward).parameters
+
+
+def micro_batches(
+    indices: np.ndarray, lengths: Sequence[int] | None, micro: int
+) -> list[np.ndarray]:
+    """One step's samples cut into micro-batches, longest first when `lengths` are given, so each
+    micro-batch pads to a near length (None: in the order given)."""
+    if lengths is not None:
+        indices = indices[np.argsort([-lengths[i] for i in indices], kind="stable")]
+    return [indices[i : i + micro] for i in range(0, len(indices), micro)]
+
+
+def padding_positions(groups: Sequence[np.ndarray], lengths: Sequence[int]) -> int:
+    """Padding positions of `groups` padded each to its longest sequence."""
+    return sum(len(g) * max(lengths[i] for i in g) - sum(lengths[i] for i in g) for g in groups)
+
+
+@dataclass
+class PaddingTally:
+    """Training's padding (docs/method.md section 2.3, length-sorted micro-batches): the padding
+    positions fed forward, and those that cutting each step's samples in the order drawn would
+    have added."""
+
+    fed: int = 0
+    saved: int = 0
+
+    def micro_batches(
+        self, indices: np.ndarray, lengths: Sequence[int], micro: int
+    ) -> list[np.ndarray]:
+        """`micro_batches(indices, lengths, micro)`, its padding counted."""
+        groups = micro_batches(indices, lengths, micro)
+        fed = padding_positions(groups, lengths)
+        self.fed += fed
+        self.saved += padding_positions(micro_batches(indices, None, micro), lengths) - fed
+        return groups

@@ -14,7 +14,7 @@ or recurrent layers keep a state that cannot be repeated this way); the others, 
 sharing fewer than `MIN_PREFIX_TOKENS`, are scored by the plain path.
 
 LoRA training with the whole-sequence loss reuses the same pieces with gradients kept
-(`training._Loop`): the cached keys and values are then part of the autograd graph.
+(`training_loss.MicroBatchLoss`): the cached keys and values are then part of the autograd graph.
 """
 
 from __future__ import annotations

@@ -27,17 +27,10 @@ from lsat_core.errors import ConfigError, InputError
 from lsat_core.evaluation.metrics import auc_with_ci
 from lsat_core.llm.adapters import Adapter
 from lsat_core.llm.backbone import Backbone
-from lsat_core.llm.batching import last_logits, left_padded, right_padded, tokenize_prompts
+from lsat_core.llm.batching import PaddingTally, tokenize_prompts
 from lsat_core.llm.configs import LoraShape, LoraTrainConfig
-from lsat_core.llm.prefix_cache import (
-    MIN_PREFIX_TOKENS,
-    PrefixCache,
-    batch_cache,
-    cache_argument,
-    cache_layers,
-    common_prefix_length,
-)
 from lsat_core.llm.scoring import ProgressCallback, score_with_model
+from lsat_core.llm.training_loss import MicroBatchLoss
 
 
 @dataclass(frozen=True)
@@ -161,8 +154,8 @@ def train_adapter(
         wall_seconds=time.perf_counter() - started,
         device=_device_name(backbone.device),
         dropped_too_long=examples.dropped,
-        padding_tokens=loop.padding,
-        padding_saved=loop.padding_saved,
+        padding_tokens=loop.padding.fed,
+        padding_saved=loop.padding.saved,
     )
     return TrainedAdapter(
         adapter=adapter,
@@ -272,16 +265,8 @@ class _BestSoFar:
 
 
 class _Loop:
-    """Optimizer steps over batches of example indices, each in micro-batches.
-
-    With the whole loss and `config.prefix_cache`, a micro-batch's shared leading tokens run once
-    (see `_prefix_loss`). This is exact because the adapter does not change within a step: every
-    sample's header goes through the same computation, so one copy's keys and values, expanded
-    over the micro-batch, give each sample what its own copy would, and autograd sums the
-    gradients that reach them from every row. LoRA dropout is the exception: one mask is drawn
-    for the header per micro-batch rather than per sample, so the header's dropout noise is
-    shared by the micro-batch's samples (the same expected gradient, correlated noise).
-    """
+    """Optimizer steps over batches of example indices, each in length-sorted micro-batches whose
+    loss `training_loss.MicroBatchLoss` computes."""
 
     def __init__(
         self,
@@ -310,11 +295,14 @@ class _Loop:
         """The last step's loss, as its gradient weighs its micro-batches."""
         self.samples = 0
         self.tokens = 0
-        self.padding = 0
-        self.padding_saved = 0
+        self.padding = PaddingTally()
         # Activation checkpointing turns the model's cache off; the plain path serves it.
-        self.use_prefix = (
-            config.prefix_cache and config.loss == "whole" and not config.gradient_checkpointing
+        self.batch_loss = MicroBatchLoss(
+            model,
+            backbone.pad_id,
+            backbone.device,
+            config.loss,
+            prefix_cache=config.prefix_cache and not config.gradient_checkpointing,
         )
         # bf16 autocast on CUDA (the reference uses fp16 mixed precision); fp32 elsewhere.
         use_autocast = backbone.device.type == "cuda" and backbone.dtype == torch.bfloat16
@@ -325,20 +313,19 @@ class _Loop:
     def step(self, indices: np.ndarray) -> int:
         """One optimizer step on `indices`; returns the number of steps done."""
         self.model.train()
-        lengths = [len(seq) for seq in self.examples.sequences]
-        micro = self.config.micro_batch_size
-        groups = micro_batches(indices, lengths, micro)
-        padding = _padding(groups, lengths)
-        self.padding += padding
-        self.padding_saved += _padding(micro_batches(indices, None, micro), lengths) - padding
+        sequences, targets = self.examples.sequences, self.examples.targets
+        lengths = [len(seq) for seq in sequences]
+        groups = self.padding.micro_batches(indices, lengths, self.config.micro_batch_size)
         # Normalise by the whole step's loss items, as the Trainer does under accumulation: the
         # step's gradient is then the same however its samples are grouped.
-        items = [self._loss_items(g) for g in groups]
+        items = [self.batch_loss.items([sequences[i] for i in g]) for g in groups]
         total_items = sum(items)
         step_loss = torch.zeros((), device=self.backbone.device)
         for group, group_items in zip(groups, items, strict=True):
+            self.samples += len(group)
+            self.tokens += sum(lengths[i] for i in group)  # padding excluded
             with self.autocast():
-                loss = self._mean_loss(group)
+                loss = self.batch_loss([sequences[i] for i in group], [targets[i] for i in group])
             weighted = loss * (group_items / total_items)
             weighted.backward()
             step_loss += weighted.detach().float()
@@ -362,90 +349,6 @@ class _Loop:
             for param, anchor in zip(self.params, self.anchor, strict=True):
                 difference = (param - anchor) * self.proximal_coefficient
                 param.grad = difference if param.grad is None else param.grad + difference
-
-    def _loss_items(self, group: np.ndarray) -> int:
-        if self.config.loss == "answer":
-            return len(group)
-        return sum(len(self.examples.sequences[i]) - 1 for i in group)  # shifted labels
-
-    def _mean_loss(self, group: np.ndarray) -> torch.Tensor:
-        sequences = [self.examples.sequences[i] for i in group]
-        device, pad_id = self.backbone.device, self.backbone.pad_id
-        self.samples += len(sequences)
-        if self.config.loss == "whole":
-            self.tokens += sum(len(seq) for seq in sequences)
-            length = common_prefix_length(sequences) if self.use_prefix else 0
-            if len(sequences) > 1 and length >= MIN_PREFIX_TOKENS:
-                loss = self._prefix_loss(sequences, length)
-                if loss is not None:
-                    return loss
-            batch, labels = right_padded(sequences, pad_id, device)
-            return self.model(
-                input_ids=batch.input_ids,
-                attention_mask=batch.attention_mask,
-                position_ids=batch.position_ids,
-                labels=labels,
-                use_cache=False,
-            ).loss
-        batch = left_padded(sequences, pad_id, device)
-        self.tokens += batch.tokens
-        targets = torch.tensor([self.examples.targets[i] for i in group], device=device)
-        return torch.nn.functional.cross_entropy(last_logits(self.model, batch).float(), targets)
-
-    def _prefix_loss(self, sequences: list[list[int]], length: int) -> torch.Tensor | None:
-        """The whole loss of `sequences`, whose first `length` tokens are the same, with those
-        tokens run once (batch 1, gradients kept) and the suffixes run on their expanded cache:
-        the mean over the same shifted labels as the plain path. None (and the plain path from
-        then on) where the model's cache is not a plain full-attention one."""
-        device, rows = self.backbone.device, len(sequences)
-        cross_entropy = torch.nn.functional.cross_entropy
-        header = torch.tensor([sequences[0][:length]], dtype=torch.long, device=device)
-        argument = cache_argument(self.model)
-        output = self.model(
-            input_ids=header, attention_mask=torch.ones_like(header), use_cache=True
-        )
-        layers = cache_layers(getattr(output, argument, None))
-        if layers is None:
-            self.use_prefix = False
-            return None
-        head_logits = output.logits[0].float()  # [P, V]
-        # Every sample has the header's P - 1 shifted labels: B times one copy's loss.
-        total = rows * cross_entropy(head_logits[:-1], header[0, 1:], reduction="sum")
-        # The header's last position predicts each sample's first own token.
-        firsts = torch.tensor([seq[length] for seq in sequences], device=device)
-        total = total + cross_entropy(head_logits[-1:].expand(rows, -1), firsts, reduction="sum")
-        batch, labels = right_padded(
-            [seq[length:] for seq in sequences], self.backbone.pad_id, device
-        )
-        prefix_mask = torch.ones((rows, length), dtype=batch.attention_mask.dtype, device=device)
-        logits = self.model(
-            input_ids=batch.input_ids,
-            attention_mask=torch.cat([prefix_mask, batch.attention_mask], dim=1),
-            position_ids=batch.position_ids + length,
-            use_cache=True,
-            **{argument: batch_cache(PrefixCache(length=length, layers=layers), rows)},
-        ).logits.float()  # [B, S, V]
-        total = total + cross_entropy(
-            logits[:, :-1].flatten(0, 1),
-            labels[:, 1:].flatten(),
-            ignore_index=-100,
-            reduction="sum",
-        )
-        return total / sum(len(seq) - 1 for seq in sequences)
-
-
-def micro_batches(
-    indices: np.ndarray, lengths: Sequence[int] | None, micro: int
-) -> list[np.ndarray]:
-    """One step's samples cut into micro-batches, longest first when `lengths` are given, so each
-    micro-batch pads to a near length (None: in the order given)."""
-    if lengths is not None:
-        indices = indices[np.argsort([-lengths[i] for i in indices], kind="stable")]
-    return [indices[i : i + micro] for i in range(0, len(indices), micro)]
-
-
-def _padding(groups: list[np.ndarray], lengths: Sequence[int]) -> int:
-    return sum(len(g) * max(lengths[i] for i in g) - sum(lengths[i] for i in g) for g in groups)
 
 
 def _binary_labels(labels: Sequence[int] | np.ndarray, n: int, where: str) -> np.ndarray:

@@ -8,7 +8,7 @@ import torch
 
 from lsat_core.errors import ConfigError, InputError
 from lsat_core.evaluation.metrics import auc_with_ci
-from lsat_core.llm import training
+from lsat_core.llm import batching
 from lsat_core.llm.adapters import LoraShape
 from lsat_core.llm.backbone import Backbone
 from lsat_core.llm.scoring import score_prompts
@@ -167,8 +167,8 @@ def test_length_sorted_micro_batches_give_the_same_step_with_less_padding(
     )
     run = lambda: train_adapter(tiny_backbone, train_p[:32], train_y[:32], val_p, val_y, config)  # noqa: E731
     grouped = run()
-    as_drawn = training.micro_batches
-    monkeypatch.setattr(training, "micro_batches", lambda idx, _, micro: as_drawn(idx, None, micro))
+    as_drawn = batching.micro_batches
+    monkeypatch.setattr(batching, "micro_batches", lambda idx, _, micro: as_drawn(idx, None, micro))
     shuffled = run()
     for key, value in shuffled.adapter.weights.items():
         torch.testing.assert_close(grouped.adapter.weights[key], value)
@@ -176,13 +176,3 @@ def test_length_sorted_micro_batches_give_the_same_step_with_less_padding(
     assert shuffled.cost.padding_saved == 0
     assert grouped.cost.padding_saved == shuffled.cost.padding_tokens - grouped.cost.padding_tokens
     assert grouped.cost.padding_tokens < shuffled.cost.padding_tokens / 2
-
-
-def test_micro_batches_are_cut_longest_first() -> None:
-    lengths = [5, 9, 7, 9, 1]
-    groups = training.micro_batches(np.array([4, 0, 1, 2, 3]), lengths, 2)
-    assert [g.tolist() for g in groups] == [[1, 3], [2, 0], [4]]
-    assert [g.tolist() for g in training.micro_batches(np.array([4, 0, 1]), None, 2)] == [
-        [4, 0],
-        [1],
-    ]
