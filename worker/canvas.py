@@ -1,19 +1,24 @@
 """An experiment's work plan as one Celery canvas, with no result backend.
 
-- Each lineage of models (lsat_core.runner.work_plan) is a chain: fine-tuning at t is sent only
-  when t - 1 is trained. Lineages are independent, so the canvas is a group of them: each
-  period's short-term LoRA and each full retraining fans out to whichever worker is free.
+- Every model task links (callback) to the tasks of the models that continue from it: fine-tuning
+  at t is sent only when t - 1 is trained, and the model of t = 1, which fine-tuning, replay and
+  proximal fine-tuning all continue (lsat_core.runner.work_plan), sends the three. Lineages are
+  independent, so the canvas is a group of their first models: each period's short-term LoRA
+  and each full retraining fans out to whichever worker is free.
 - An evaluation must start after all of its models (one that needs none, like the untuned
   in-context baseline, is sent with the lineages), which is what a chord does; a chord,
   however, needs a result backend to count its header, and its counters double-count when a
-  task is delivered again (acks_late). Instead every model task links (callback) to the
-  evaluations that use it; an evaluation sent before all its models are ready returns at once,
-  and the link of its last model finds them ready. Readiness is read in the store, where a model
-  is marked ready before its task returns, so at least one trigger always sees every model
-  ready; two that both do record the same rows twice (results are upserted by cell).
+  task is delivered again (acks_late). Instead every model task also links to the evaluations
+  that use it; an evaluation sent before all its models are ready returns at once, and the link
+  of its last model finds them ready. Readiness is read in the store, where a model is marked
+  ready before its task returns, so at least one trigger always sees every model ready; two that
+  both do record the same rows twice (results are upserted by cell).
 
-An experiment with several seeds sends one plan per seed in the same group; a train task carries
-its seed, since the same model spec of two seeds is two models (lsat_core.runner.work_plan).
+A model is one task however many specs share its weights (at t = 1 full retraining, the
+short-term LoRA and fine-tuning): the task trains the plan's spec for it and its message names
+the roles the model also serves, so the job knows every run that needs it. An experiment with
+several seeds sends one plan per seed in the same group; a train task carries its seed, since
+the same model spec of two seeds is two models.
 
 Task ids are fixed by the experiment and the job, so a redelivered launch sends the same ids and
 logs them once, and cancelling revokes them by the ids found in the experiment's events.
@@ -23,14 +28,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from celery import Celery, chain, group
+from celery import Celery, group
 from celery.canvas import Signature
 
 from lsat_core.engine.model_specs import LORA, ModelSpec
 from lsat_core.runner.work_plan import Evaluation, WorkPlan
+from lsat_core.store import task_event_texts as texts
 from lsat_core.strategies.registry import get_strategy
 from worker.names import CPU_QUEUE, EVALUATE_STEP, GPU_QUEUE, TRAIN_MODEL
 
@@ -45,19 +51,33 @@ class SeededSpec:
     spec: ModelSpec
     seed: int | None
     """None: sent before experiments had seeds, so the experiment's only seed."""
+    also: tuple[str, ...] = ()
+    """The other roles whose model of this family and period it is (`WorkPlan.served_by`)."""
+
+    @property
+    def specs(self) -> tuple[ModelSpec, ...]:
+        """Every spec whose weights this model is, `spec` first."""
+        return (self.spec, *(replace(self.spec, role=role) for role in self.also))
 
     def label(self) -> str:
         return self.spec.label() if self.seed is None else f"{self.spec.label()} seed {self.seed}"
 
 
-def spec_to_json(spec: ModelSpec, seed: int) -> dict[str, Any]:
-    return {"family": spec.family, "role": spec.role, "period": spec.period, "seed": seed}
+def spec_to_json(spec: ModelSpec, seed: int, served: Sequence[ModelSpec] = ()) -> dict[str, Any]:
+    """`served`: the specs the model serves (`WorkPlan.served_by`); they differ from `spec` in
+    their role alone, since their weights are one model's."""
+    also = [other.role for other in served if other != spec]
+    if any(replace(other, role=spec.role) != spec for other in served):
+        raise ValueError(f"{spec.label()} cannot serve another family or period: {served}")
+    data = {"family": spec.family, "role": spec.role, "period": spec.period, "seed": seed}
+    return data | {"also": also}
 
 
 def spec_from_json(data: dict[str, Any]) -> SeededSpec:
     spec = ModelSpec(family=str(data["family"]), role=str(data["role"]), period=int(data["period"]))
     seed = data.get("seed")
-    return SeededSpec(spec, None if seed is None else int(seed))
+    also = tuple(str(role) for role in data.get("also", ()))
+    return SeededSpec(spec, None if seed is None else int(seed), also)
 
 
 def train_task_id(experiment_id: int, spec: ModelSpec, seed: int) -> str:
@@ -104,7 +124,8 @@ def _plan_members(
     gpu_worker_present: bool,
     tasks: list[tuple[str, str, str]],
 ) -> list[Signature]:
-    """The lineages of one plan as chains linked to their evaluations; appends to `tasks`."""
+    """The plan's lineages, each from its first model, and its model-free evaluations; appends
+    every task to `tasks`, models in training order."""
     links: dict[ModelSpec, list[Signature]] = defaultdict(list)
     evaluations = []
     seed = f" seed {plan.seed}"
@@ -121,29 +142,36 @@ def _plan_members(
         what = f"evaluate {evaluation.strategy}{seed} at t={evaluation.step.train_period}"
         tasks.append((task_id, what, queue))
         evaluations.append(signature)
-        for spec in set(evaluation.components):
-            links[spec].append(signature)
+        # Two components with one model (at t = 1) wait on that model once.
+        for model in dict.fromkeys(plan.model_of(spec) for spec in evaluation.components):
+            links[model].append(signature)
+    trains: dict[ModelSpec, Signature] = {}
+    for model in plan.models:
+        served = plan.served_by(model)
+        queue = queue_for(model.family, gpu_worker_present)
+        task_id = train_task_id(experiment_id, model, plan.seed)
+        trains[model] = app.signature(
+            TRAIN_MODEL,
+            args=(experiment_id, spec_to_json(model, plan.seed, served)),
+            immutable=True,
+            queue=queue,
+            task_id=task_id,
+        )
+        also = [spec.label().partition(":")[2] for spec in served if spec != model]
+        what = texts.train(
+            f"{model.label()}{seed}" + (f" (also {', '.join(also)})" if also else "")
+        )
+        tasks.append((task_id, what, queue))
+    for model, signature in trains.items():
+        # The models continuing from it first: they are the serial part of the work.
+        for child in plan.continued_by(model):
+            signature.link(trains[child])
+        for evaluation in links[model]:
+            signature.link(evaluation)
     # Evaluations that need no trained model (the untuned in-context baseline) start at once.
-    lineages: list[Signature] = [
+    direct = [
         signature
         for evaluation, signature in zip(plan.evaluations, evaluations, strict=True)
         if not evaluation.components
     ]
-    for lineage in plan.lineages:
-        steps = []
-        for spec in lineage:
-            queue = queue_for(spec.family, gpu_worker_present)
-            task_id = train_task_id(experiment_id, spec, plan.seed)
-            signature = app.signature(
-                TRAIN_MODEL,
-                args=(experiment_id, spec_to_json(spec, plan.seed)),
-                immutable=True,
-                queue=queue,
-                task_id=task_id,
-            )
-            for evaluation in links[spec]:
-                signature.link(evaluation)
-            steps.append(signature)
-            tasks.append((task_id, f"train {spec.label()}{seed}", queue))
-        lineages.append(chain(*steps) if len(steps) > 1 else steps[0])
-    return lineages
+    return direct + [trains[lineage[0]] for lineage in plan.lineages]

@@ -80,7 +80,9 @@ def launch(ctx: WorkerContext, app: Celery, experiment_id: int, task_id: str) ->
         return
     started = set(pending.values())
     plans = plan_seeds(
-        config, {seed: prepared.seed_runs(seed, among=started) for seed in config.seeds}
+        config,
+        {seed: prepared.seed_runs(seed, among=started) for seed in config.seeds},
+        lambda part: len(bench.samples(*part)),
     )
     canvas = build_canvas(app, experiment_id, plans, gpu_worker_present=gpu_worker_present(app))
     # Logged before sending: cancelling finds every id it must revoke in the events.
@@ -119,7 +121,7 @@ def _runs_needing(
         runs = {
             run.strategy: run.id for run in list_runs(session, experiment_id) if run.seed == seed
         }
-    return tuple(runs[s] for s in strategies_needing(config.for_seed(seed), runs, model.spec))
+    return tuple(runs[s] for s in strategies_needing(config.for_seed(seed), runs, model.specs))
 
 
 def _seed_of(config: ExperimentConfig, model: SeededSpec) -> int:

@@ -4,8 +4,9 @@ The workbench keys a model by what determines its weights (`Workbench.model_key`
 and validation samples, its family's training settings, the seed and its parent's key), so
 specs that train the same thing share one model and it is trained once: at t = 1 full
 retraining, the short-term LoRA and the first fine-tuned model all train on train_1 and
-validate on val_1 (docs/method.md section 4, "Models are shared"). The key needs the stream;
-an estimate made before anything is built needs the same grouping without it. `weights_identity`
+validate on val_1 (docs/method.md section 3, "Models are shared"). The key needs the stream;
+an estimate made before anything is built needs the same grouping without it, and the work plan
+plans one training task per model by it (`lsat_core.runner.work_plan`). `weights_identity`
 names a spec by the same ingredients, described instead of hashed: the parts its samples come
 from (with any draw's size), its validation part, the settings its family trains it with, the
 seed and its parent's identity. Specs with equal identities have equal keys (tested against
@@ -38,14 +39,29 @@ def weights_identity(spec: ModelSpec, config: ExperimentConfig, size: PartSize) 
     )
 
 
+def unknown_size(part: Part) -> None:
+    """A `PartSize` that knows no part: a draw is then never taken for its whole pool (a
+    sampled model stays apart from full retraining's even when the budget covers the pool)."""
+    return None
+
+
+def trained_as(
+    specs: Iterable[ModelSpec], config: ExperimentConfig, size: PartSize
+) -> dict[ModelSpec, ModelSpec]:
+    """Each spec -> the spec that trains its model: of the specs with one identity, the first by
+    period, family and label."""
+    chosen: dict[Hashable, ModelSpec] = {}
+    return {
+        spec: chosen.setdefault(weights_identity(spec, config, size), spec)
+        for spec in sorted(specs, key=lambda s: (s.period, s.family, s.label()))
+    }
+
+
 def distinct_models(
     specs: Iterable[ModelSpec], config: ExperimentConfig, size: PartSize
 ) -> tuple[ModelSpec, ...]:
     """One spec per model the workbench trains (the first of each identity, by label)."""
-    chosen: dict[Hashable, ModelSpec] = {}
-    for spec in sorted(specs, key=lambda s: (s.period, s.family, s.label())):
-        chosen.setdefault(weights_identity(spec, config, size), spec)
-    return tuple(chosen.values())
+    return tuple(dict.fromkeys(trained_as(specs, config, size).values()))
 
 
 def _training_data(spec: ModelSpec, config: ExperimentConfig, size: PartSize) -> Hashable:

@@ -2,11 +2,19 @@
 
 Workers split what `execute_experiment` does in one process. Strategies declare the models each
 update needs before anything is trained (`Strategy.components`), so the whole plan is known up
-front: every distinct model once (shared models are trained once however many runs need them),
-grouped into lineages, and one evaluation per (run, step) that can start as soon as its own
-models are ready. A lineage is a chain of models where each continues from the previous one
-(fine-tuning: `ModelSpec.parent`); models without a parent are lineages of one, independent of
-each other, so they can train in parallel on different workers.
+front: every distinct model once, grouped into lineages, and one evaluation per (run, step) that
+can start as soon as its own models are ready.
+
+A model is planned once per model key, not per spec: specs that train the same weights (at t = 1
+full retraining, the short-term LoRA and the first model of every fine-tuning chain; docs/method.md
+section 3, "Models are shared") are one planned model, named by the first of them by label, and
+every update that needs any of them waits on that one model
+(`lsat_core.runner.model_identity`, which groups specs as `Workbench.model_key` keys them). A
+model that continues another (`ModelSpec.parent`) trains after it; a lineage is a model without
+a parent and every model continuing from it, directly or not. Since the model of t = 1 is shared,
+fine-tuning, replay and proximal fine-tuning all continue it: a lineage is a tree, whose
+branches can train in parallel once their common model is ready, and lineages are independent of
+each other.
 
 An experiment with several seeds is one plan per seed (`plan_seeds`): a seed's models are keyed
 by its config (`ExperimentConfig.for_seed`), so models are shared across strategies within a
@@ -15,12 +23,13 @@ seed and never across seeds, and the experiment trains k times the models of one
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.evaluation.protocols import EvalStep, plan_steps
+from lsat_core.runner.model_identity import PartSize, trained_as, unknown_size
 from lsat_core.strategies.registry import get_strategy
 
 
@@ -38,14 +47,34 @@ class Evaluation:
 @dataclass(frozen=True)
 class WorkPlan:
     lineages: tuple[tuple[ModelSpec, ...], ...]
-    """Models to train, each tuple in training order (a parent before its child)."""
+    """Models to train, one spec per model, grouped by lineage, each lineage in training order
+    (a model after the one it continues)."""
     evaluations: tuple[Evaluation, ...]
+    trained_by: Mapping[ModelSpec, ModelSpec]
+    """Every spec the evaluations need (ancestors included) -> the planned model that trains its
+    weights."""
     seed: int = 0
     """The seed whose config keys these models and runs."""
 
     @property
     def models(self) -> tuple[ModelSpec, ...]:
         return tuple(spec for lineage in self.lineages for spec in lineage)
+
+    def model_of(self, spec: ModelSpec) -> ModelSpec:
+        """The planned model that trains `spec`'s weights."""
+        return self.trained_by[spec]
+
+    def served_by(self, model: ModelSpec) -> tuple[ModelSpec, ...]:
+        """The specs whose weights planned `model` trains, itself among them, by label."""
+        return tuple(
+            sorted((s for s, m in self.trained_by.items() if m == model), key=ModelSpec.label)
+        )
+
+    def continued_by(self, model: ModelSpec) -> tuple[ModelSpec, ...]:
+        """The planned models that continue from planned `model`, in plan order."""
+        return tuple(
+            m for m in self.models if m.parent is not None and self.model_of(m.parent) == model
+        )
 
 
 def experiment_steps(config: ExperimentConfig) -> list[EvalStep]:
@@ -89,43 +118,48 @@ def models_needed(
 
 
 def strategies_needing(
-    config: ExperimentConfig, strategies: Iterable[str], spec: ModelSpec
+    config: ExperimentConfig, strategies: Iterable[str], specs: Collection[ModelSpec]
 ) -> tuple[str, ...]:
-    """The strategies (of `strategies`) whose updates need `spec`, directly or as an ancestor."""
+    """The strategies (of `strategies`) whose updates need one of `specs` (the specs one model
+    serves), directly or as an ancestor."""
     steps = experiment_steps(config)
-    return tuple(s for s in strategies if spec in models_needed(config, (s,), steps))
+    return tuple(s for s in strategies if not models_needed(config, (s,), steps).isdisjoint(specs))
 
 
-def lineages(specs: Iterable[ModelSpec]) -> tuple[tuple[ModelSpec, ...], ...]:
-    """Split models into chains that follow `parent`, longest first, then by label.
+def lineages(trained_by: Mapping[ModelSpec, ModelSpec]) -> tuple[tuple[ModelSpec, ...], ...]:
+    """The planned models (the values of `trained_by`) grouped by the model without a parent
+    each continues from, each group by period then label (a model after the one it continues);
+    the longest first, then by the first's period and label.
 
-    Each chain is the serial part of the work (a model waits for its parent); chains are
-    independent of each other. Longest first: the longest chain is the critical path.
+    A lineage is the serial part of the work along each of its branches; lineages are independent
+    of each other. Longest first: the longest holds the critical path.
     """
-    specs = set(specs)
-    children: dict[ModelSpec, ModelSpec] = {}
-    for spec in specs:
-        parent = spec.parent
-        if parent is None:
-            continue
-        if parent not in specs:
-            raise ValueError(f"{spec.label()} needs {parent.label()}, which is not planned")
-        if parent in children:
-            # Fine-tuning continues each model once; a fork would need a DAG, not a chain.
-            raise ValueError(f"{parent.label()} has two children in one plan")
-        children[parent] = spec
-    chains = []
-    for root in (s for s in specs if s.parent is None):
-        chain = [root]
-        while chain[-1] in children:
-            chain.append(children[chain[-1]])
-        chains.append(tuple(chain))
-    return tuple(sorted(chains, key=lambda c: (-len(c), c[0].period, c[0].label())))
+
+    def first_model(model: ModelSpec) -> ModelSpec:
+        while model.parent is not None:
+            if model.parent not in trained_by:
+                raise ValueError(
+                    f"{model.label()} needs {model.parent.label()}, which is not planned"
+                )
+            model = trained_by[model.parent]
+        return model
+
+    groups: dict[ModelSpec, list[ModelSpec]] = {}
+    for model in set(trained_by.values()):
+        groups.setdefault(first_model(model), []).append(model)
+    ordered = [
+        tuple(sorted(group, key=lambda m: (m.period, m.label()))) for group in groups.values()
+    ]
+    return tuple(sorted(ordered, key=lambda g: (-len(g), g[0].period, g[0].label())))
 
 
-def plan_work(config: ExperimentConfig, run_ids: Mapping[str, int]) -> WorkPlan:
+def plan_work(
+    config: ExperimentConfig, run_ids: Mapping[str, int], size: PartSize = unknown_size
+) -> WorkPlan:
     """The jobs that bring the runs `run_ids` (strategy -> run id) of the config's seed through
-    every step (a config of one seed: `ExperimentConfig.for_seed`)."""
+    every step (a config of one seed: `ExperimentConfig.for_seed`). `size` gives the parts'
+    sample counts, which decide whether a draw is its whole pool (its model then is full
+    retraining's); without them such a model is planned apart and its task loads it."""
     if len(config.seeds) > 1:
         raise ValueError(f"{len(config.seeds)} seeds: plan each with for_seed, or plan_seeds")
     steps = experiment_steps(config)
@@ -134,16 +168,19 @@ def plan_work(config: ExperimentConfig, run_ids: Mapping[str, int]) -> WorkPlan:
         for step in steps
         for strategy, run_id in run_ids.items()
     )
-    return WorkPlan(lineages(models_needed(config, run_ids, steps)), evaluations, config.seed)
+    shared = trained_as(models_needed(config, run_ids, steps), config, size)
+    return WorkPlan(lineages(shared), evaluations, shared, config.seed)
 
 
 def plan_seeds(
-    config: ExperimentConfig, run_ids: Mapping[int, Mapping[str, int]]
+    config: ExperimentConfig,
+    run_ids: Mapping[int, Mapping[str, int]],
+    size: PartSize = unknown_size,
 ) -> tuple[WorkPlan, ...]:
     """One plan per seed of `run_ids` (seed -> strategy -> run id), in the config's seed order;
-    a seed with no run left is not planned."""
+    a seed with no run left is not planned. The seeds share their samples, so `size` too."""
     return tuple(
-        plan_work(config.for_seed(seed), run_ids[seed])
+        plan_work(config.for_seed(seed), run_ids[seed], size)
         for seed in config.seeds
         if run_ids.get(seed)
     )
