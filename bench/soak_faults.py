@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+import lsat_core
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FAULT_TESTS = REPO_ROOT / "tests" / "faults"
@@ -41,6 +44,8 @@ class Iteration:
     passed: bool
     seconds: float
     first_error: str | None
+    load_average: float
+    """The machine's 1-minute load when the iteration ended (the machine may be shared)."""
     properties: dict[str, Any] = field(default_factory=dict)
 
 
@@ -71,6 +76,7 @@ class SoakRecorder:
                 passed=report.passed,
                 seconds=round(report.duration, 1),
                 first_error=None if report.passed else first_error(report),
+                load_average=round(os.getloadavg()[0], 2),
                 properties=dict(report.user_properties),
             )
         )
@@ -105,6 +111,18 @@ def table(iterations: list[Iteration]) -> str:
     return "\n".join(rows)
 
 
+def source_commit() -> str:
+    """The commit of the code the soak runs, marked when the tree has uncommitted changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "HEAD") + (" (with uncommitted changes)" if dirty else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--iterations", type=int, default=20, help="iterations per case")
@@ -128,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         "command": " ".join(["python", "bench/soak_faults.py", *(argv or sys.argv[1:])]),
         "iterations_per_case": args.iterations,
         "seed": seed,
+        "commit": source_commit(),
+        "code_from": str(Path(lsat_core.__file__).parent.parent),
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "load_average_at_start": [round(load, 2) for load in os.getloadavg()],
         "cpus": os.cpu_count(),
         "machine": platform.platform(),
     }
@@ -140,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "wall_seconds": round(time.monotonic() - started, 1),
             "pytest_exit_code": exit_code,
+            "load_average_now": [round(load, 2) for load in os.getloadavg()],
             "table": table(iterations),
             "iterations": [asdict(item) for item in iterations],
         }

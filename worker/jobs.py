@@ -221,13 +221,13 @@ def evaluate_step(
             with session_scope(ctx.engine) as session:
                 recorded = train_period in recorded_periods(session, run_id)
             if not recorded:
-                reporter.event(texts.started(f"evaluate {what} at t={train_period}", host))
+                reporter.event(texts.started(texts.evaluate(what, train_period), host))
                 run_step(ctx.engine, bench, run_id, strategy, step_of(config, train_period))
     finished = _finish_if_complete(ctx, bench, experiment_id, run_id, config)
     if not recorded:
         reporter.event(
             texts.finished(
-                f"evaluate {what} at t={train_period}", "run succeeded" if finished else None
+                texts.evaluate(what, train_period), "run succeeded" if finished else None
             )
         )
     return not recorded

@@ -18,6 +18,7 @@ ALREADY_TRAINED = "already trained"
 """The outcome of a training task that found its model trained (another task made it)."""
 OUTCOME_SEPARATOR = ": "
 TRAIN_TASK = "train "
+EVALUATE_TASK = "evaluate "
 
 
 def queued(queue: str, what: str) -> str:
@@ -39,6 +40,11 @@ def skipped(what: str, reason: str) -> str:
 def train(label: str) -> str:
     """The <what> of the task training model `label`."""
     return f"{TRAIN_TASK}{label}"
+
+
+def evaluate(subject: str, train_period: int) -> str:
+    """The <what> of the task evaluating `subject` (a strategy, with its seed when several)."""
+    return f"{EVALUATE_TASK}{subject} at t={train_period}"
 
 
 def queued_what(message: str) -> str | None:

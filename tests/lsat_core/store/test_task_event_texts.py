@@ -17,4 +17,6 @@ def test_written_texts_read_back() -> None:
     assert [texts.is_reused(m) for m in (trained, reused, skipped)] == [False, True, False]
     assert texts.trained_label(trained) == "lora:short@2 seed 0"
     assert texts.trained_label(reused) is None and texts.trained_label(skipped) is None
-    assert texts.trained_label(texts.finished("evaluate lsat_en at t=2")) is None
+    evaluation = texts.evaluate("lsat_en", 2)
+    assert texts.trained_label(texts.finished(evaluation, "run succeeded")) is None
+    assert texts.started(evaluation, "h") == "started evaluate lsat_en at t=2 on h"
