@@ -16,11 +16,12 @@ from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.families import FamilyTrainingResult, ProgressSink, keep_if_worse
 from lsat_core.engine.model_specs import LORA, PROXIMAL, ModelSpec
+from lsat_core.engine.proximal_search import choose_proximal, curve_to_json
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.llm.adapters import Adapter, load_adapter, save_adapter
 from lsat_core.llm.backbone import Backbone, load_backbone
 from lsat_core.llm.scoring import score_prompts, score_prompts_with_adapters
-from lsat_core.llm.training import LoraTrainConfig, train_adapter
+from lsat_core.llm.training import LoraTrainConfig, TrainedAdapter, train_adapter
 
 
 class LoraFamily:
@@ -55,11 +56,12 @@ class LoraFamily:
             eval_every=self._config.updates.fine_tune_eval_every,
         )
 
-    def proximal_coefficient(self, spec: ModelSpec) -> float:
-        """mu of the pull toward the previous adapter (0: none, plain fine-tuning)."""
+    def proximal_candidates(self, spec: ModelSpec) -> tuple[float, ...]:
+        """The mu of the pull toward the previous adapter it trains with, one or a grid chosen
+        from on val_t ((0.0,): none, plain fine-tuning)."""
         if spec.role == PROXIMAL and spec.parent is not None:
-            return float(self._config.updates.proximal_coefficient)
-        return 0.0
+            return self._config.updates.proximal_candidates
+        return (0.0,)
 
     def key_config(self, spec: ModelSpec) -> dict[str, Any]:
         key: dict[str, Any] = {
@@ -68,8 +70,11 @@ class LoraFamily:
         }
         # Only a penalty that acts enters the key: with mu = 0 proximal fine-tuning is
         # fine-tuning and shares its models.
-        if self.proximal_coefficient(spec) > 0:
-            key["proximal_coefficient"] = self.proximal_coefficient(spec)
+        candidates = self.proximal_candidates(spec)
+        if len(candidates) > 1:
+            key["proximal_grid"] = list(candidates)
+        elif candidates[0] > 0:
+            key["proximal_coefficient"] = candidates[0]
         return key
 
     def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
@@ -92,7 +97,36 @@ class LoraFamily:
         progress: ProgressSink,
         curve: CurveSink = no_curve,
     ) -> FamilyTrainingResult:
-        trained = train_adapter(
+        candidates = self.proximal_candidates(spec)
+        if len(candidates) == 1:
+            trained = self._train_adapter(spec, train, val, init, candidates[0], progress, curve)
+            return self._result(init, trained, [trained])
+        choice = choose_proximal(
+            candidates,
+            lambda mu, sink: self._train_adapter(spec, train, val, init, mu, progress, sink),
+            lambda candidate: self.score(candidate.adapter, val),
+            val.labels,
+            curve,
+        )
+        return self._result(
+            init,
+            choice.kept,
+            list(choice.candidates.values()),
+            proximal_coefficient=choice.curve.best_coefficient,
+            proximal_curve=curve_to_json(choice.curve),
+        )
+
+    def _train_adapter(
+        self,
+        spec: ModelSpec,
+        train: SampleSet,
+        val: SampleSet,
+        init: Adapter | None,
+        proximal_coefficient: float,
+        progress: ProgressSink,
+        curve: CurveSink,
+    ) -> TrainedAdapter:
+        return train_adapter(
             self.backbone,
             self.prompts(train),
             train.labels,
@@ -100,10 +134,20 @@ class LoraFamily:
             val.labels,
             self.train_config(spec),
             init_adapter=init,
-            proximal_coefficient=self.proximal_coefficient(spec),
+            proximal_coefficient=proximal_coefficient,
             progress=lambda done, total: progress(f"train {spec.label()}", done, total),
             curve=curve,
         )
+
+    def _result(
+        self,
+        init: Adapter | None,
+        trained: TrainedAdapter,
+        paid: list[TrainedAdapter],
+        **extra: Any,
+    ) -> FamilyTrainingResult:
+        """`trained` kept under fine-tuning's rule; the cost is that of every adapter in `paid`
+        (a proximal grid's candidates all trained for this update)."""
         model, best_val_auc, kept_previous = keep_if_worse(
             init, trained.adapter, trained.best_val_auc, trained.start_val_auc
         )
@@ -113,17 +157,18 @@ class LoraFamily:
             best_val_auc=best_val_auc,
             start_val_auc=trained.start_val_auc,
             kept_previous=kept_previous,
-            samples_trained=cost.samples_trained,
+            samples_trained=sum(p.cost.samples_trained for p in paid),
             kept_step=0 if kept_previous else trained.best_step,
-            tokens_trained=cost.tokens_trained,
-            seconds=cost.wall_seconds,
+            tokens_trained=sum(p.cost.tokens_trained for p in paid),
+            seconds=sum(p.cost.wall_seconds for p in paid),
             device=cost.device,
             extra={
                 "best_step": trained.best_step,
-                "optimizer_steps": cost.optimizer_steps,
+                "optimizer_steps": sum(p.cost.optimizer_steps for p in paid),
                 "stopped_early": trained.stopped_early,
                 "dropped_too_long": cost.dropped_too_long,
                 "val_history": [[p.step, p.auc] for p in trained.history],
+                **extra,
             },
         )
 

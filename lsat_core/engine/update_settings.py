@@ -23,9 +23,15 @@ class UpdateSettings:
     replay_ratio: float = 1.0
     """Replay: earlier training samples drawn per sample of the period's own data (1: as many
     as train_t plus val_{t-1}, the 1:1 default); 0 is plain fine-tuning."""
-    proximal_coefficient: float = 1.0
+    proximal_coefficient: float | None = None
     """Proximal fine-tuning: mu of the penalty mu / 2 * ||theta - theta_prev||^2 on the LoRA
-    tensors, theta_prev the previous period's adapter; 0 is plain fine-tuning."""
+    tensors, theta_prev the previous period's adapter; 0 is plain fine-tuning. None: mu is
+    chosen on val_t from `proximal_grid`."""
+    proximal_grid: tuple[float, ...] = (0.0, 0.1, 1.0, 10.0)
+    """The mu searched when `proximal_coefficient` is None, each trained from the previous
+    adapter and the best on val_t kept: 0 keeps fine-tuning's step among the candidates, so the
+    choice never validates below it; 0.1, 1 and 10 span two decades around the fixed default's
+    1 (docs/method.md section 3, Proximal fine-tuning)."""
     sampled_budget: int | None = None
     """Sampled full retraining: samples drawn from train_1..train_t plus val_1..val_{t-1}
     (None: as many as train_t holds, one period's worth, so the cost stays flat in t)."""
@@ -43,14 +49,18 @@ class UpdateSettings:
                 f"must be a positive integer, got {self.fine_tune_eval_every!r}",
                 where="fine_tune_eval_every",
             )
-        for name in ("replay_ratio", "proximal_coefficient"):
-            value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not (math.isfinite(value) and value >= 0)
-            ):
-                raise ConfigError(f"must be a finite number >= 0, got {value!r}", where=name)
+        _check_non_negative(self.replay_ratio, "replay_ratio")
+        if self.proximal_coefficient is not None:
+            _check_non_negative(self.proximal_coefficient, "proximal_coefficient")
+        # A stored config gives the grid back as a JSON list.
+        grid = self.proximal_grid
+        if isinstance(grid, str) or not isinstance(grid, tuple | list) or not grid:
+            raise ConfigError(
+                f"must be a non-empty list of mu, got {grid!r}", where="proximal_grid"
+            )
+        for mu in grid:
+            _check_non_negative(mu, "proximal_grid")
+        object.__setattr__(self, "proximal_grid", tuple(float(mu) for mu in grid))
         budget = self.sampled_budget
         if budget is not None and (
             isinstance(budget, bool) or not isinstance(budget, int) or budget < 8
@@ -71,3 +81,19 @@ class UpdateSettings:
             or not (math.isfinite(half_life) and half_life > 0)
         ):
             raise ConfigError(f"must be > 0, got {half_life!r}", where="sampled_half_life")
+
+    @property
+    def proximal_candidates(self) -> tuple[float, ...]:
+        """The mu proximal fine-tuning trains with: the fixed one, or the grid to choose from."""
+        if self.proximal_coefficient is not None:
+            return (float(self.proximal_coefficient),)
+        return self.proximal_grid
+
+
+def _check_non_negative(value: object, where: str) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not (math.isfinite(value) and value >= 0)
+    ):
+        raise ConfigError(f"must be a finite number >= 0, got {value!r}", where=where)

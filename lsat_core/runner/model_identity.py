@@ -95,5 +95,5 @@ def _training_settings(spec: ModelSpec, config: ExperimentConfig) -> Hashable:
             patience=config.fine_tune_patience,
             eval_every=config.updates.fine_tune_eval_every,
         )
-    pull = config.updates.proximal_coefficient if spec.role == PROXIMAL and spec.parent else 0
-    return (repr(sorted(config_to_dict(lora).items())), float(pull))
+    pull = config.updates.proximal_candidates if spec.role == PROXIMAL and spec.parent else (0.0,)
+    return (repr(sorted(config_to_dict(lora).items())), pull)

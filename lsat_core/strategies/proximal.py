@@ -1,26 +1,31 @@
 """Proximal fine-tuning (PESO, ICLR 2026: proximal regularisation of one evolving LoRA):
 fine-tuning on train_t plus val_{t-1} whose loss adds mu / 2 * ||theta - theta_{t-1}||^2 over
-the LoRA tensors, pulling the adapter toward the previous period's, mu being
-`updates.proximal_coefficient` (fixed by the user, not searched); validated on val_t and kept as
-it was when that made validation worse (docs/method.md section 3). With mu = 0 it is
-fine-tuning, and shares its models."""
+the LoRA tensors, pulling the adapter toward the previous period's; validated on val_t and kept
+as it was when that made validation worse (docs/method.md section 3). mu is
+`updates.proximal_coefficient` when the user fixes it, else chosen on val_t from
+`updates.proximal_grid` (one candidate trained per mu, `lsat_core.engine.proximal_search`), the
+whole curve kept with the update. With mu = 0 fixed it is fine-tuning, and shares its models."""
 
 from __future__ import annotations
 
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.model_specs import LORA, PROXIMAL, ModelSpec
+from lsat_core.engine.proximal_search import curve_from_json
+from lsat_core.engine.update_settings import UpdateSettings
 from lsat_core.engine.workbench import Workbench
-from lsat_core.strategies.base import Strategy, UpdatedModel, single_model
+from lsat_core.strategies.base import Strategy, UpdatedModel, served
 from lsat_core.strategies.knobs import Knob
 
+_GRID = ", ".join(f"{mu:g}" for mu in UpdateSettings().proximal_grid)
 PROXIMAL_COEFFICIENT = Knob(
     "updates",
     "proximal_coefficient",
     "--proximal-coefficient",
     "Proximal coefficient mu",
     "proximal: mu of the penalty mu / 2 ||theta - theta_{t-1}||^2 that pulls the fine-tuned LoRA "
-    "toward the previous period's adapter; 0 is plain fine-tuning; at least 0 "
-    "(docs/method.md section 3, Proximal fine-tuning).",
+    f"toward the previous period's adapter, fixed; 0 chooses it on val_t from {_GRID} (plain "
+    "fine-tuning is fine_tune); at least 0 (docs/method.md section 3, Proximal fine-tuning).",
+    zero_means=f"chosen on val_t from {_GRID}",
 )
 
 
@@ -29,9 +34,22 @@ class Proximal(Strategy):
     family = LORA
     summary = "fine-tuning with an L2 pull toward the previous period's LoRA (PESO)"
     knobs = (PROXIMAL_COEFFICIENT,)
+    validation_scorings = len(UpdateSettings().proximal_grid)
+    """One scoring of val_t per candidate of the default grid (each a model of its own)."""
 
     def components(self, t: int, config: ExperimentConfig) -> dict[str, ModelSpec]:
         return {"model": ModelSpec(self.family, PROXIMAL, t)}
 
     def update(self, t: int, bench: Workbench) -> UpdatedModel:
-        return single_model(t, bench, self.components(t, bench.config)["model"])
+        spec = self.components(t, bench.config)["model"]
+        stored = bench.model(spec).metrics.get("proximal_curve")
+        curve = curve_from_json(stored) if stored else None
+        fixed = bench.config.updates.proximal_candidates[0] if spec.parent else None
+        return served(
+            t,
+            bench,
+            {"model": spec},
+            lambda samples: bench.scores(spec, samples),
+            coefficient=curve.best_coefficient if curve else fixed,
+            curve=curve,
+        )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from lsat_core.engine.experiment_config import SampleBudget
 from lsat_core.engine.presets import preset_config
+from lsat_core.engine.update_settings import UpdateSettings
 from lsat_core.llm.configs import BackboneConfig
 from lsat_core.llm.gguf_backbones import ensure_converted
 from lsat_core.llm.training import LoraTrainConfig
@@ -46,6 +47,7 @@ def test_smollm2_replay_and_proximal_on_a_tiny_slice(converted: Settings):
         lora=LoraTrainConfig(
             micro_batch_size=8, accumulation_steps=1, epochs=1, eval_every=1, eval_batch_size=16
         ),
+        updates=UpdateSettings(proximal_coefficient=1.0),  # fixed: the grid is tested apart
     )
     engine, prepared = run_experiment(config, converted, name="smollm2 replay and proximal")
     with session_scope(engine) as session:
