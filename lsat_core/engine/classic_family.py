@@ -41,7 +41,12 @@ from lsat_core.configs import config_to_dict
 from lsat_core.curve_points import CurveKind, CurvePoint, CurveSink, no_curve
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig, SampleBudget
-from lsat_core.engine.families import FamilyTrainingResult, ProgressSink, keep_if_worse
+from lsat_core.engine.families import (
+    BatchProgress,
+    FamilyTrainingResult,
+    ProgressSink,
+    keep_if_worse,
+)
 from lsat_core.engine.model_specs import ModelSpec, Part
 from lsat_core.engine.sample_sets import SampleSet, period_part
 from lsat_core.engine.training_data import training_set
@@ -222,11 +227,16 @@ class ClassicFamily:
             raise InputError(f"holds a {model.name} model, not {self.name}", where=directory)
         return model
 
-    def score(self, model: Recommender, samples: SampleSet) -> np.ndarray:
+    def score(
+        self, model: Recommender, samples: SampleSet, progress: BatchProgress | None = None
+    ) -> np.ndarray:
+        """In one pass: no batches to report to `progress`."""
         with one_torch_thread():
             return model.score(samples.frame)
 
-    def score_many(self, models: list[Recommender], samples: SampleSet) -> np.ndarray:
+    def score_many(
+        self, models: list[Recommender], samples: SampleSet, progress: BatchProgress | None = None
+    ) -> np.ndarray:
         # Small models: nothing to gain from batching them together.
         return np.stack([self.score(model, samples) for model in models])
 

@@ -15,6 +15,8 @@ from lsat_core.engine.sample_sets import SampleSet
 
 ProgressSink = Callable[[str, int, int], None]
 """progress(what, done, total)."""
+BatchProgress = Callable[[int, int], None]
+"""progress(done, total): the samples scored so far of a scoring's, after each of its batches."""
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,15 @@ class ModelFamily(Protocol):
 
     def load(self, directory: Path) -> Any: ...
 
-    def score(self, model: Any, samples: SampleSet) -> np.ndarray: ...
+    def score(
+        self, model: Any, samples: SampleSet, progress: BatchProgress | None = None
+    ) -> np.ndarray:
+        """Scores in row order; a family that scores in batches reports each to `progress`."""
+        ...
 
-    def score_many(self, models: list[Any], samples: SampleSet) -> np.ndarray:
+    def score_many(
+        self, models: list[Any], samples: SampleSet, progress: BatchProgress | None = None
+    ) -> np.ndarray:
         """[len(models), n]: row i as `score(models[i], samples)`, in one pass where the
         family can batch several models together."""
         ...

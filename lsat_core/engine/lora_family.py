@@ -14,7 +14,12 @@ from lsat_core.curve_points import CurveSink, no_curve
 from lsat_core.data.prompts import build_prompts
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.families import FamilyTrainingResult, ProgressSink, keep_if_worse
+from lsat_core.engine.families import (
+    BatchProgress,
+    FamilyTrainingResult,
+    ProgressSink,
+    keep_if_worse,
+)
 from lsat_core.engine.model_specs import LORA, PROXIMAL, ModelSpec
 from lsat_core.engine.proximal_search import choose_proximal, curve_to_json
 from lsat_core.engine.sample_sets import SampleSet
@@ -179,16 +184,24 @@ class LoraFamily:
     def load(self, directory: Path) -> Adapter:
         return load_adapter(directory)
 
-    def score(self, model: Adapter | None, samples: SampleSet) -> np.ndarray:
+    def score(
+        self, model: Adapter | None, samples: SampleSet, progress: BatchProgress | None = None
+    ) -> np.ndarray:
         """P(Yes) with `model` (None: the untuned backbone)."""
         return score_prompts(
             self.backbone,
             self.prompts(samples),
             model,
             batch_size=self._config.lora.eval_batch_size,
+            progress=progress,
         )
 
-    def score_many(self, models: list[Adapter | None], samples: SampleSet) -> np.ndarray:
+    def score_many(
+        self,
+        models: list[Adapter | None],
+        samples: SampleSet,
+        progress: BatchProgress | None = None,
+    ) -> np.ndarray:
         """P(Yes) [len(models), n], as `score` for each model, all in one batched pass (LSAT-EN's
         long and short adapters on the same samples: 15% faster than two passes on CPU)."""
         return score_prompts_with_adapters(
@@ -196,6 +209,7 @@ class LoraFamily:
             self.prompts(samples),
             models,
             batch_size=self._config.lora.eval_batch_size * len(models),
+            progress=progress,
         )
 
     def device(self) -> str:

@@ -24,7 +24,12 @@ from sqlalchemy.orm import Session
 from lsat_core.configs import config_hash
 from lsat_core.data.stream import Stream
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.families import FamilyTrainingResult, ModelFamily, ProgressSink
+from lsat_core.engine.families import (
+    BatchProgress,
+    FamilyTrainingResult,
+    ModelFamily,
+    ProgressSink,
+)
 from lsat_core.engine.model_folders import (
     check_model_folder,
     collect_other_folders,
@@ -231,7 +236,9 @@ class Workbench:
         trained = self.model(spec)
         cache_key = (trained.key, samples.key)
         if cache_key not in self._scores:
-            self._scores[cache_key] = self.family(spec.family).score(trained.model, samples)
+            self._scores[cache_key] = self.family(spec.family).score(
+                trained.model, samples, self._scoring_progress([spec], samples)
+            )
         return self._scores[cache_key]
 
     def scores_together(self, specs: list[ModelSpec], samples: SampleSet) -> list[np.ndarray]:
@@ -241,10 +248,20 @@ class Workbench:
             trained = [self.model(spec) for spec in specs if spec.family == family]
             missing = {t.key: t for t in trained if (t.key, samples.key) not in self._scores}
             if len(missing) > 1:
-                rows = self.family(family).score_many([t.model for t in missing.values()], samples)
+                rows = self.family(family).score_many(
+                    [t.model for t in missing.values()],
+                    samples,
+                    self._scoring_progress([t.spec for t in missing.values()], samples),
+                )
                 for key, row in zip(missing, rows, strict=True):
                     self._scores[(key, samples.key)] = row
         return [self.scores(spec, samples) for spec in specs]
+
+    def _scoring_progress(self, specs: list[ModelSpec], samples: SampleSet) -> BatchProgress:
+        """A scoring's batches as `progress` reports, named by its models and samples (an
+        evaluation reports its steps as a training does, not only its time)."""
+        what = f"score {'+'.join(spec.label() for spec in specs)} on {samples.key}"
+        return lambda done, total: self.progress(what, done, total)
 
     def seen_items(self, specs: list[ModelSpec]) -> frozenset[str]:
         """Items that are targets of what the served models were trained on (warm items,

@@ -113,9 +113,9 @@ def test_lsat_en_scores_its_two_adapters_in_one_pass_as_each_alone(
     passes = []
     score_many = LoraFamily.score_many
 
-    def counted(self, models, samples):
+    def counted(self, models, samples, progress=None):
         passes.append(len(models))
-        return score_many(self, models, samples)
+        return score_many(self, models, samples, progress)
 
     monkeypatch.setattr(LoraFamily, "score_many", counted)
     # Two experiments, two workbenches: the parts alone are scored afresh (the models are

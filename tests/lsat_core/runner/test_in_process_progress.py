@@ -25,6 +25,11 @@ class FakeClock:
         return self.now
 
 
+def _messages(engine) -> set[str]:
+    with session_scope(engine) as session:
+        return {p.message for p in list_progress(session)}
+
+
 def _rows(engine, experiment_id: int) -> dict[str, tuple]:
     with session_scope(engine) as session:
         return {
@@ -83,11 +88,13 @@ def test_lsat_run_writes_its_trainings_and_updates_while_it_works(
     settings = ml1m_settings(tmp_path, ml1m_cache)
     config = tiny_experiment(tiny_model_dir, ("short_term",))
     engine = make_engine(settings.database_url)
-    seen: dict[str, set[str]] = {"during training": set(), "after an update": set()}
+    seen: dict[str, set[str]] = {"while working": set(), "after an update": set()}
+    reported: set[str] = set()
 
     def progress(what: str, done: int, total: int) -> None:
+        reported.add(what)
         with session_scope(engine) as session:
-            seen["during training"] |= {p.message for p in list_progress(session)}
+            seen["while working"] |= {p.message for p in list_progress(session)}
 
     def on_step(run_name: str, step: EvalStep) -> None:
         with session_scope(engine) as session:
@@ -97,7 +104,12 @@ def test_lsat_run_writes_its_trainings_and_updates_while_it_works(
         config, settings, name="watched", progress=progress, on_step=on_step
     )
 
-    assert {"train lora:short@2", "no update done yet"} <= seen["during training"]
+    assert {"train lora:short@2", "no update done yet"} <= seen["while working"]
+    # Evaluations report their scoring batches too (issue 12 item 5), each scoring a task row:
+    # short_term serves one LoRA, scored on D_3's test samples at t = 2.
+    scorings = {what for what in reported if what.startswith("score ")}
+    assert any(what.startswith("score lora:short@2 on p3-test") for what in scorings)
+    assert scorings <= seen["while working"] | seen["after an update"] | _messages(engine)
     assert "updated and tested short_term at t=2" in seen["after an update"]
     rows = _rows(stored, prepared.experiment_id)
     # short_term updates at t = 2 and 3; every task ended, so the monitor shows none running.

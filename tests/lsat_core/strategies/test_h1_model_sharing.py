@@ -68,10 +68,10 @@ class RecordingFamily:
     def load(self, directory: Path) -> str:
         return (directory / "model.txt").read_text()
 
-    def score(self, model: str, samples: SampleSet) -> np.ndarray:
+    def score(self, model: str, samples: SampleSet, progress=None) -> np.ndarray:
         return np.full(len(samples), 0.5)
 
-    def score_many(self, models: list[str], samples: SampleSet) -> np.ndarray:
+    def score_many(self, models: list[str], samples: SampleSet, progress=None) -> np.ndarray:
         return np.stack([self.score(m, samples) for m in models])
 
     def device(self) -> str:
