@@ -74,6 +74,9 @@ def test_knob_values_set_the_config_and_zero_stands_for_none() -> None:
     assert (config.merge_refresh.svd_rank, config.updates.sampled_budget) == (None, 64)
     assert quick("lsat_ta_svd", svd_rank=3).merge_refresh.svd_rank == 3
     assert quick("lsat_en_drift") == quick("lsat_en_drift", drift_threshold=0.01)
+    # proximal: 0 is the search over the grid, any other mu is fixed.
+    assert quick("proximal", proximal_coefficient=0).updates.proximal_coefficient is None
+    assert quick("proximal", proximal_coefficient=2.0).updates.proximal_candidates == (2.0,)
 
 
 @pytest.mark.parametrize(
