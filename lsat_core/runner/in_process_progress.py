@@ -13,11 +13,11 @@ pace, so the run is seen to move while it scores the tested periods too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from lsat_core.engine.families import ProgressSink
 from lsat_core.evaluation.protocols import EvalStep
 from lsat_core.store.engine import session_scope
 from lsat_core.store.events import update_progress
@@ -35,7 +35,7 @@ class InProcessProgress:
     engine: Engine
     experiment_id: int
     planned_updates: int
-    also: Callable[[str, int, int], None] | None = None
+    also: ProgressSink | None = None
     timing: ProgressTiming = field(default_factory=ProgressTiming)
     updates_timing: ProgressTiming = field(default_factory=lambda: ProgressTiming(interval=0.0))
     _tasks: int = field(default=0, init=False)
