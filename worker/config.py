@@ -3,8 +3,9 @@
 The same task code runs on two brokers:
 - Redis (production, `LSAT_BROKER_URL=redis://...`);
 - kombu's filesystem transport in the data folder (the default, `filesystem://<data_dir>/broker`),
-  so a laptop runs the whole thing with no services. Kombu wants a URL without the folder
-  (`filesystem://localhost/`) and the folders in transport options; we keep messages in
+  so a laptop runs the whole thing with no services, through our copy of it that writes each
+  message whole (worker.filesystem_transport, alias `lsatfs`). Kombu wants a URL without the
+  folder (`lsatfs://localhost/`) and the folders in transport options; we keep messages in
   `<folder>/queue` (producers and consumers share it: in = out) and the exchange tables for
   broadcasts in `<folder>/control`.
 
@@ -24,6 +25,7 @@ from kombu import Queue
 
 from lsat_core.errors import ConfigError
 from lsat_core.settings import Settings
+from worker.filesystem_transport import ALIAS as FILESYSTEM_TRANSPORT
 from worker.names import CPU_QUEUE, QUEUES
 
 FILESYSTEM_SCHEME = "filesystem://"
@@ -51,7 +53,7 @@ def broker_transport(broker_url: str, redelivery_seconds: int) -> tuple[str, dic
     if broker_url.startswith(FILESYSTEM_SCHEME):
         folder = Path(broker_url[len(FILESYSTEM_SCHEME) :])
         # The transport ignores the host, but kombu warns when there is none.
-        return f"{FILESYSTEM_SCHEME}localhost/", filesystem_options(folder)
+        return f"{FILESYSTEM_TRANSPORT}://localhost/", filesystem_options(folder)
     if broker_url.startswith(("redis://", "rediss://")):
         return broker_url, {
             "visibility_timeout": redelivery_seconds,

@@ -15,7 +15,7 @@ def test_the_default_broker_is_a_folder_in_the_data_dir(tmp_path: Path) -> None:
     settings = Settings.for_data_dir(tmp_path / "data")
     assert settings.broker_url == f"filesystem://{tmp_path / 'data' / 'broker'}"
     config = celery_config(settings)
-    assert config["broker_url"] == "filesystem://localhost/"
+    assert config["broker_url"] == "lsatfs://localhost/"
     options = config["broker_transport_options"]
     queue = tmp_path / "data" / "broker" / "queue"
     # Producers and consumers share one folder; broadcasts (revoke, inspect) need the control one.
