@@ -52,3 +52,27 @@ def test_each_queue_gets_its_own_messages(tmp_path: Path) -> None:
     channel._put("gpu", {"n": "g"})
     assert sorted(channel._get("cpu")["n"] for _ in range(3)) == [0, 1, 2]
     assert channel._get("gpu") == {"n": "g"}
+
+
+def test_a_reader_never_finds_an_exchange_table_being_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    binder, reader = _channel(tmp_path / "broker"), _channel(tmp_path / "broker")
+    seen_mid_write = []
+    serialize = transport.dumps
+
+    def dumps_while_a_reader_looks(payload: Any) -> str:
+        seen_mid_write.append(reader.get_table("celery.pidbox"))
+        return serialize(payload)
+
+    monkeypatch.setattr(transport, "dumps", dumps_while_a_reader_looks)
+    binder._queue_bind("celery.pidbox", "", "", "worker-a.pidbox")
+    assert seen_mid_write == [[]]
+    monkeypatch.setattr(transport, "dumps", serialize)
+    binder._queue_bind("celery.pidbox", "", "", "worker-b.pidbox")  # the existing table's path
+    assert {q.queue for q in reader.get_table("celery.pidbox")} == {
+        "worker-a.pidbox",
+        "worker-b.pidbox",
+    }
+    control = tmp_path / "broker" / "control"
+    assert [p.name for p in control.iterdir()] == ["celery.pidbox.exchange"]
