@@ -51,7 +51,7 @@ def _choices() -> tuple[str, str, str]:
         key="launch_preset",
         on_change=_reset_preset,
         help="quick: sized for a 2-core CPU (at most 20 minutes): one update period tested on "
-        "224 samples, the floors and two classic models beside the LLM; "
+        "448 samples, the floors and two classic models beside the LLM; "
         "paper: the paper's full protocol (every sample and period).",
     )
     return dataset, protocol, preset

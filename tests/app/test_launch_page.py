@@ -28,7 +28,7 @@ def test_the_preset_fills_in_the_knobs_and_a_new_preset_replaces_them(launch_pag
     app = launch_page
     assert not app.exception
     assert app.number_input(key="launch_m").value == 1  # quick
-    assert app.number_input(key="launch_train_samples").value == 32
+    assert app.number_input(key="launch_train_samples").value == 64
     assert "Preset quick: m = 1, update periods 2," in app.caption[0].value
 
     app.selectbox(key="launch_preset").set_value("paper").run()
@@ -106,10 +106,10 @@ def test_the_estimate_counts_shared_models_once_and_prices_them_at_cpu_rates(
     launch_page, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """quick, next-period, t = 1, 2, full_retrain + short_term: adapters full@1 (= short@1, one
-    key), full@2 and short@2 trained on 32, 96, 32 samples (one epoch, batches of 16) with 1, 2, 1
-    validations of 32 prompts; tests of 224 prompts by full@1 on D_2 (both strategies' scores)
+    key), full@2 and short@2 trained on 64, 192, 64 samples (one epoch, batches of 8) with 2, 6, 2
+    validations of 64 prompts; tests of 448 prompts by full@1 on D_2 (both strategies' scores)
     and by full@2 and short@2 on D_3. At 1.83 prompts and 0.63 samples a second (2 cores):
-    160 / 0.63 + (128 + 672) / 1.83 = 691 s."""
+    320 / 0.63 + (640 + 1344) / 1.83 = 1,592 s."""
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     app = launch_page
     app.multiselect(key="launch_strategies").set_value(["full_retrain", "short_term"]).run()
@@ -119,9 +119,9 @@ def test_the_estimate_counts_shared_models_once_and_prices_them_at_cpu_rates(
     assert metrics == {
         "LoRA adapters to train": "3",
         "Classic models to train": "0",
-        "Samples to train on": "160",
-        "Prompts to score": "800",
-        "Rough time": "11 min 31 s",
+        "Samples to train on": "320",
+        "Prompts to score": "1,984",
+        "Rough time": "26 min 32 s",
     }
 
 

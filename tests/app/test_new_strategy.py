@@ -58,9 +58,9 @@ def test_the_config_accepts_it_and_still_refuses_unknown_names() -> None:
 
 
 def test_the_work_plan_and_the_estimate_follow_its_declarations() -> None:
-    """quick, t = 2: full@2 and short@2 trained on 96 and 32 samples with 2 and 1 validations of
-    32 prompts; 3 scorings of val_2 (32) and 2 of the tested period (224):
-    96 + 96 + 448 = 640 prompts."""
+    """quick, t = 2: full@2 and short@2 trained on 192 and 64 samples with 6 and 2 validations of
+    64 prompts; 3 scorings of val_2 (64) and 2 of the tested period (448):
+    512 + 192 + 896 = 1,600 prompts."""
     config = quick_config()
     planned = {ModelSpec(LORA, role, 2) for role in (FULL, SHORT)}
     assert set(plan_work(config, {HalfAndHalf.name: 1}).models) == planned
@@ -68,7 +68,7 @@ def test_the_work_plan_and_the_estimate_follow_its_declarations() -> None:
     work = estimate_work(config, None)
 
     assert (work.llm_models, work.classic_models, work.updates) == (2, 0, 1)
-    assert (work.samples_trained, work.prompts_scored) == (128, 640)
+    assert (work.samples_trained, work.prompts_scored) == (256, 1600)
 
 
 def test_lsat_strategies_lists_it_with_its_summary() -> None:
@@ -92,4 +92,4 @@ def test_the_launch_form_offers_it_and_estimates_its_work(
 
     assert not app.error
     metrics = {m.label: m.value for m in app.metric}
-    assert (metrics["LoRA adapters to train"], metrics["Prompts to score"]) == ("2", "640")
+    assert (metrics["LoRA adapters to train"], metrics["Prompts to score"]) == ("2", "1,600")

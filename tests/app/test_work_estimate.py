@@ -8,14 +8,14 @@ from lsat_core.engine.presets import preset_config
 
 def test_lsat_scorings_are_those_the_strategies_declare() -> None:
     """quick, t = 2: the same two adapters (full@1, the long-term LoRA as m = 1, and short@2);
-    LSAT-TA scores val_2 (32 prompts) once per point of the 11-point grid and the tested period
-    (224) three times (merged, long, short), LSAT-EN val_2 and the tested period twice (long,
+    LSAT-TA scores val_2 (64 prompts) once per point of the 11-point grid and the tested period
+    (448) three times (merged, long, short), LSAT-EN val_2 and the tested period twice (long,
     short)."""
     ta, en = (estimate_work(preset_config("quick", (s,)), None) for s in ("lsat_ta", "lsat_en"))
 
     assert ta.llm_models == en.llm_models == 2
     assert ta.prompts_scored is not None and en.prompts_scored is not None
-    assert ta.prompts_scored - en.prompts_scored == (11 - 2) * 32 + (3 - 2) * 224
+    assert ta.prompts_scored - en.prompts_scored == (11 - 2) * 64 + (3 - 2) * 448
 
 
 def test_whole_periods_are_read_from_the_stored_stream_sizes() -> None:

@@ -26,7 +26,12 @@ from lsat_core.engine.model_specs import (
     SHORT,
     ModelSpec,
 )
-from lsat_core.engine.presets import PRESET_STRATEGIES, preset_config, preset_strategies
+from lsat_core.engine.presets import (
+    PRESET_STRATEGIES,
+    QUICK_BUDGET,
+    preset_config,
+    preset_strategies,
+)
 from lsat_core.engine.update_settings import UpdateSettings
 from lsat_core.engine.workbench import Workbench
 from lsat_core.errors import ConfigError
@@ -52,8 +57,8 @@ def test_quick_tests_one_update_period_on_hundreds_of_samples() -> None:
     steps = plan_steps(config.protocol, config.num_periods, config.update_periods)
     assert [(s.train_period, s.eval_periods) for s in steps] == [(2, (3,))]
     budget = config.budget
-    assert (budget.train_per_period, budget.val_per_period, budget.test_per_period) == (32, 32, 224)
-    assert (config.lora.epochs, config.lora.batch_size, config.lora.eval_every) == (1, 16, 3)
+    assert (budget.train_per_period, budget.val_per_period, budget.test_per_period) == (64, 64, 448)
+    assert (config.lora.epochs, config.lora.batch_size, config.lora.eval_every) == (1, 8, 4)
     assert config.classic_whole_periods  # the classic models and floors see whole periods
 
 
@@ -101,23 +106,27 @@ def test_the_preset_token_adds_the_presets_strategies_to_others() -> None:
 
 
 def test_the_interval_statement_matches_delong_on_simulated_scores() -> None:
-    """Hanley and McNeil's half-width at 224 samples, against DeLong's on binormal scores of AUC
-    0.70 with 57% liked (the assumptions it states), averaged over draws: close, and on the
-    wide side (their exponential model is; 0.062 against 0.068 here)."""
-    stated = resolution(224)
+    """Hanley and McNeil's half-width at the preset's 448 test samples, against DeLong's on
+    binormal scores of AUC 0.70 with 57% liked (the assumptions it states), averaged over draws:
+    close, and on the wide side (their exponential model is; 0.044 against 0.048 here)."""
+    samples = QUICK_BUDGET.test_per_period
+    assert samples == 448
+    stated = resolution(samples)
     rng = np.random.default_rng(0)
     shift = np.sqrt(2) * 0.7416  # Phi(d / sqrt 2) = 0.70
     widths = []
     for _ in range(200):
-        labels = (rng.random(224) < 0.57).astype(int)
-        scores = rng.normal(size=224) + shift * labels
+        labels = (rng.random(samples) < 0.57).astype(int)
+        scores = rng.normal(size=samples) + shift * labels
         result = auc_with_ci(labels, scores)
         widths.append((result.ci_high - result.ci_low) / 2)
     assert 0.85 * stated.auc_half_width < np.mean(widths) < stated.auc_half_width
     assert stated.paired_half_width == pytest.approx(stated.auc_half_width * np.sqrt(0.3))
-    assert "224 test samples" in stated.sentence() and "±0.068" in stated.sentence()
+    assert "448 test samples" in stated.sentence() and "±0.048" in stated.sentence()
     # Four times the samples, half the width.
-    assert resolution(896).auc_half_width == pytest.approx(stated.auc_half_width / 2, rel=0.01)
+    assert resolution(4 * samples).auc_half_width == pytest.approx(
+        stated.auc_half_width / 2, rel=0.01
+    )
 
 
 # The estimate's model identity against the workbench's keys
