@@ -4,18 +4,15 @@ model without the event, and the task delivered again trains it and reports it o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import pandas as pd
 import pytest
+from fake_family import FAKE, BytesFamily, fake_workbench
 from sqlalchemy import select
 from stored_runs import add_experiment
 
 from lsat_core.engine.families import FamilyTrainingResult
 from lsat_core.engine.model_specs import ModelSpec
-from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.engine.workbench import Workbench
 from lsat_core.store import task_event_texts as texts
 from lsat_core.store.engine import make_engine, read_scope
@@ -23,40 +20,13 @@ from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import Artifact, ArtifactStatus, Event
 from worker.jobs import ReportTrained
 
-FAKE = "fake"
 SPEC = ModelSpec(FAKE, "full", 1)
 TASK = "task-1"
 
 
-class TinyFamily:
-    name = FAKE
-
-    def key_config(self, spec: ModelSpec) -> dict[str, Any]:
-        return {}
-
-    def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
-        return given
-
+class TinyFamily(BytesFamily):
     def train(self, spec, train, val, init, progress, curve) -> FamilyTrainingResult:
         return FamilyTrainingResult(model=b"weights", best_val_auc=0.7, kept_step=0)
-
-    def save(self, model: bytes, directory: Path) -> str:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "model.bin").write_bytes(model)
-        return "sha"
-
-    def load(self, directory: Path) -> bytes:
-        return (directory / "model.bin").read_bytes()
-
-
-@dataclass(frozen=True)
-class _Stream:
-    key: str = "stream"
-
-
-@dataclass(frozen=True)
-class _Config:
-    seed: int = 0
 
 
 class StoppedAfterReporting(Exception):
@@ -72,19 +42,9 @@ def test_a_task_stopped_while_marking_its_model_ready_leaves_no_event_and_report
     experiment_id, _ = add_experiment(engine, ("full_retrain",))
 
     def task_bench(on_ready) -> Workbench:
-        bench = Workbench(
-            config=_Config(),  # type: ignore[arg-type]
-            stream=_Stream(),  # type: ignore[arg-type]
-            families={FAKE: TinyFamily()},  # type: ignore[dict-item]
-            engine=engine,
-            models_dir=tmp_path / "models",
-            owner=TASK,
-            on_ready=on_ready,
+        return fake_workbench(
+            engine, TinyFamily(), SPEC, tmp_path / "models", TASK, on_ready=on_ready
         )
-        samples = SampleSet(key="samples", frame=pd.DataFrame({"item": ["a"]}))
-        bench._train_sets[SPEC] = samples
-        bench._sets[SPEC.val_part] = samples
-        return bench
 
     def stored() -> tuple[list[str], str]:
         with read_scope(engine) as session:

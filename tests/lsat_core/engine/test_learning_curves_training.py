@@ -3,19 +3,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
+from fake_family import FAKE, BytesFamily, fake_workbench
 from sqlalchemy import select
 
 from lsat_core.curve_points import CurveKind, CurvePoint, CurveSink
 from lsat_core.engine.classic_family import optimizer_steps
 from lsat_core.engine.families import FamilyTrainingResult
 from lsat_core.engine.model_specs import FINE_TUNE, LORA, ModelSpec
-from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.engine.workbench import Workbench
 from lsat_core.runner.assembly import open_workbench
 from lsat_core.runner.in_process import run_experiment
@@ -24,22 +22,12 @@ from lsat_core.store.learning_curves import curves_frame
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import Artifact
 
-FAKE = "fake"
 
-
-class CrashingFamily:
+class CrashingFamily(BytesFamily):
     """Reports a curve, and crashes half-way through its first training."""
-
-    name = FAKE
 
     def __init__(self) -> None:
         self.attempts = 0
-
-    def key_config(self, spec: ModelSpec) -> dict[str, Any]:
-        return {}
-
-    def training_set(self, spec: ModelSpec, given: SampleSet) -> SampleSet:
-        return given
 
     def train(self, spec, train, val, init, progress, curve: CurveSink) -> FamilyTrainingResult:
         self.attempts += 1
@@ -49,24 +37,6 @@ class CrashingFamily:
             if self.attempts == 1 and step == 2:
                 raise RuntimeError("worker lost")
         return FamilyTrainingResult(model=b"weights", best_val_auc=0.7, kept_step=2)
-
-    def save(self, model: bytes, directory: Path) -> str:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "model.bin").write_bytes(model)
-        return "sha"
-
-    def load(self, directory: Path) -> bytes:
-        return (directory / "model.bin").read_bytes()
-
-
-@dataclass(frozen=True)
-class _Stream:
-    key: str = "stream"
-
-
-@dataclass(frozen=True)
-class _Config:
-    seed: int = 0
 
 
 def test_a_crashed_training_retried_stores_one_curve_and_a_delivery_again_adds_none(
@@ -78,18 +48,7 @@ def test_a_crashed_training_retried_stores_one_curve_and_a_delivery_again_adds_n
     family = CrashingFamily()
 
     def bench() -> Workbench:
-        workbench = Workbench(
-            config=_Config(),  # type: ignore[arg-type]
-            stream=_Stream(),  # type: ignore[arg-type]
-            families={FAKE: family},  # type: ignore[dict-item]
-            engine=engine,
-            models_dir=tmp_path / "models",
-            owner="task-1",
-        )
-        spec_samples = SampleSet(key="samples", frame=pd.DataFrame({"item": ["a"]}))
-        workbench._train_sets[SPEC] = spec_samples
-        workbench._sets[SPEC.val_part] = spec_samples
-        return workbench
+        return fake_workbench(engine, family, SPEC, tmp_path / "models", "task-1")
 
     with pytest.raises(RuntimeError, match="worker lost"):
         bench().model(SPEC)
