@@ -68,10 +68,10 @@ def test_the_estimate_uses_the_rates_measured_here(
     app = app.switch_page("views/launch.py").run()
     app.multiselect(key="launch_strategies").set_value(["full_retrain", "short_term"]).run()
 
-    # The quick preset's 128 samples and 544 prompts (full@2, short@2 on 96 and 32 samples,
-    # 3 validations of 32, 2 tests of 224): 128 / 0.8 + 544 / 2 = 432 s, where the default CPU
-    # rates give 8 min 20 s.
-    assert {m.label: m.value for m in app.metric}["Rough time"] == "7 min 12 s"
+    # The quick preset's 256 samples and 1,408 prompts (full@2, short@2 on 192 and 64 samples
+    # in steps of 8, validated every 4 steps: 6 + 2 validations of 64, 2 tests of 448):
+    # 256 / 0.8 + 1408 / 2 = 1024 s.
+    assert {m.label: m.value for m in app.metric}["Rough time"] == "17 min 4 s"
     (caption,) = [c.value for c in app.caption if "prompts scored" in c.value]
     assert f"this machine (cpu, measured with {BACKBONE})" in caption
     assert "measured here: 1 test scorings and 1 LoRA trainings in the store" in caption
