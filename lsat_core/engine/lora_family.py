@@ -109,7 +109,7 @@ class LoraFamily:
         choice = choose_proximal(
             candidates,
             lambda mu, sink: self._train_adapter(spec, train, val, init, mu, progress, sink),
-            lambda candidate: self.score(candidate.adapter, val),
+            lambda candidate: candidate.best_val_scores,  # scored by its own training
             val.labels,
             curve,
         )

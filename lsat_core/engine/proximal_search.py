@@ -1,8 +1,9 @@
 """Proximal fine-tuning's mu chosen on val_t (docs/method.md section 3, Proximal fine-tuning):
-one candidate trained from the previous adapter per mu of the grid, each scored on val_t, the
-best kept (ties to the earlier mu, the weaker pull) by `search_coefficient`, as LSAT's alpha and
-lambda are. The whole curve travels with the kept model's stored metrics, so the update records
-it as those searches do, and only the kept candidate's learning curve reaches the store.
+one candidate trained from the previous adapter per mu of the grid, each judged by its val_t
+scores at its own best validation (no second scoring), the best kept (ties to the earlier mu,
+the weaker pull) by `search_coefficient`, as LSAT's alpha and lambda are. The whole curve
+travels with the kept model's stored metrics, so the update records it as those searches do,
+and only the kept candidate's learning curve reaches the store.
 
 Torch-free: the candidates are whatever `train` returns.
 """

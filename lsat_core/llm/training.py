@@ -64,6 +64,8 @@ class TrainedAdapter:
     adapter: Adapter
     """The best adapter seen at a validation (not necessarily the last one)."""
     best_val_auc: float
+    best_val_scores: np.ndarray = field(repr=False)
+    """P(Yes) of each validation sample at the best validation (what `best_val_auc` is of)."""
     best_step: int
     start_val_auc: float | None
     """Validation AUC of `init_adapter` before any training; None for a fresh adapter."""
@@ -122,19 +124,19 @@ def train_adapter(
     model = host.peft_model
     assert model is not None  # reset/put created it
 
-    def validate() -> float:
+    def validate() -> tuple[float, np.ndarray]:
         scores = score_with_model(model, backbone, val_prompts, batch_size=config.eval_batch_size)
         auc = auc_with_ci(y_val, scores).auc
         assert auc is not None  # both classes were checked above
-        return auc
+        return auc, scores
 
-    start_val_auc = validate() if init_adapter is not None else None
+    start_val_auc = validate()[0] if init_adapter is not None else None
     if start_val_auc is not None:
         curve(CurvePoint(CurveKind.VAL_AUC, 0, 0, start_val_auc))
     loop, best = _run_steps(
         backbone, model, config, examples, validate, progress, proximal_coefficient, curve
     )
-    assert best.weights is not None  # the last step is always validated
+    assert best.weights is not None and best.scores is not None  # the last step is validated
     adapter = Adapter(
         shape=shape,
         weights=best.weights,
@@ -160,6 +162,7 @@ def train_adapter(
     return TrainedAdapter(
         adapter=adapter,
         best_val_auc=best.auc,
+        best_val_scores=best.scores,
         best_step=best.step,
         start_val_auc=start_val_auc,
         history=tuple(best.history),
@@ -174,7 +177,7 @@ def _run_steps(
     model: torch.nn.Module,
     config: LoraTrainConfig,
     examples: _Examples,
-    validate: Callable[[], float],
+    validate: Callable[[], tuple[float, np.ndarray]],
     progress: ProgressCallback | None,
     proximal_coefficient: float,
     curve: CurveSink,
@@ -200,8 +203,8 @@ def _run_steps(
                     progress(step, total_steps)
                 curve(CurvePoint(CurveKind.TRAIN_LOSS, step, loop.samples, loop.last_loss))
                 if step % config.eval_every == 0 or step == total_steps:
-                    auc = validate()
-                    best.record(step, auc, lambda: host.weights(shape))
+                    auc, scores = validate()
+                    best.record(step, auc, scores, lambda: host.weights(shape))
                     curve(CurvePoint(CurveKind.VAL_AUC, step, loop.samples, auc, best.step == step))
                 if step == total_steps or best.stop:
                     break
@@ -251,14 +254,22 @@ class _BestSoFar:
     auc: float = -math.inf
     step: int = 0
     weights: dict[str, torch.Tensor] | None = None
+    scores: np.ndarray | None = None
     bad_evals: int = 0
     stop: bool = False
     history: list[ValidationPoint] = field(default_factory=list)
 
-    def record(self, step: int, auc: float, weights: Callable[[], dict[str, torch.Tensor]]) -> None:
+    def record(
+        self,
+        step: int,
+        auc: float,
+        scores: np.ndarray,
+        weights: Callable[[], dict[str, torch.Tensor]],
+    ) -> None:
         self.history.append(ValidationPoint(step=step, auc=auc))
         if auc > self.auc:
             self.auc, self.step, self.weights, self.bad_evals = auc, step, weights(), 0
+            self.scores = scores
         else:
             self.bad_evals += 1
             self.stop = self.bad_evals >= self.patience

@@ -46,7 +46,10 @@ def test_fine_tuning_keeps_the_previous_adapter_when_validation_gets_worse(
     def fake_train_adapter(*args, init_adapter=None, **kwargs):
         assert init_adapter is PREVIOUS
         cost = AdapterTrainingCost(16, 4000, 1, 2.0, "cpu", 0)
-        return TrainedAdapter(TRAINED, best, 1, start, (), False, cost, kwargs.get("config"))
+        scores = np.array([0.4, 0.6])
+        return TrainedAdapter(
+            TRAINED, best, scores, 1, start, (), False, cost, kwargs.get("config")
+        )
 
     monkeypatch.setattr("lsat_core.engine.lora_family.train_adapter", fake_train_adapter)
     family = LoraFamily(preset_config("paper", ("fine_tune",)), _StubStream(), tmp_path)

@@ -62,6 +62,10 @@ def test_training_on_a_planted_signal_raises_validation_auc(
     assert _val_auc(tiny_backbone, val_p, val_y, result.adapter) == pytest.approx(
         result.best_val_auc, abs=1e-9
     )
+    # The best validation's scores are kept (proximal's grid judges candidates by them).
+    np.testing.assert_allclose(
+        result.best_val_scores, score_prompts(tiny_backbone, val_p, result.adapter), atol=1e-6
+    )
     total = epochs * 128 // 32
     assert steps == [(s, total) for s in range(1, total + 1)]
     assert [p.step for p in result.history] == list(range(2, total + 1, 2))
