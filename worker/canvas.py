@@ -139,7 +139,7 @@ def _plan_members(
             queue=queue,
             task_id=task_id,
         )
-        what = f"evaluate {evaluation.strategy}{seed} at t={evaluation.step.train_period}"
+        what = texts.evaluate(f"{evaluation.strategy}{seed}", evaluation.step.train_period)
         tasks.append((task_id, what, queue))
         evaluations.append(signature)
         # Two components with one model (at t = 1) wait on that model once.
