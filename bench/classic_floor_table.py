@@ -1,13 +1,18 @@
-"""The classic models against their floors: the table of issue 11, items 5 and 6.
+"""The classic models against their floors: the table of issue 11, items 5 and 6, and of the
+update variants of issue 13.
 
-    python bench/classic_floor_table.py --store DIR [--before BENCH.json] [--reference logreg]
-        [--out FILE.json]
+    python bench/classic_floor_table.py --store DIR [--strategies a,b,...] [--before BENCH.json]
+        [--reference logreg,popularity] [--against-full-retrain] [--out FILE.json]
 
---store is the --data-dir of a `bench/bench_classic_protocols.py` run (its store holds the
-results and the served models' test predictions). Printed: per strategy, the mean global AUC
-over the tested periods with its 95% interval, the mean uAUC with the users it averages per
-period (`lsat_core.evaluation.report.comparison_report`, as `lsat report`), and the pooled
-paired DeLong test of every strategy against --reference (Holm-adjusted over those tests).
+--store is the --data-dir of a `bench/bench_classic_protocols.py` or
+`bench/bench_update_variants.py` run (its store holds the results and the served models' test
+predictions; every experiment in it is read, --strategies keeps those strategies' runs).
+Printed: per strategy, the mean global AUC over the tested periods with its 95% interval, the
+mean uAUC with the users it averages per period (`lsat_core.evaluation.report.comparison_report`,
+as `lsat report`), and the mean samples trained and train seconds per update over those periods;
+then the pooled paired DeLong test of every strategy against each --reference and, with
+--against-full-retrain, of every `<model>:<update>` against `<model>:full_retrain`,
+Holm-adjusted over all the tests listed.
 --before adds the mean global AUC of another bench run from its --out JSON (per-period AUCs
 and intervals; that run's store may predate stored predictions, so it has no uAUC or paired
 tests), with the same interval: the per-period variances add, sum(var_t) / T^2.
@@ -40,27 +45,40 @@ PERIOD_COLUMNS = (
     "ci_high",
     "uauc",
     "uauc_users",
+    "samples_trained",
+    "train_seconds",
 )
+FULL_RETRAIN = "full_retrain"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True, help="the bench's --data-dir")
+    parser.add_argument("--strategies", help="keep these strategies' runs (default: all)")
     parser.add_argument("--before", type=Path, help="another bench run's --out JSON")
-    parser.add_argument("--reference", default="logreg")
+    parser.add_argument("--reference", default="logreg", help="strategies to test against")
+    parser.add_argument(
+        "--against-full-retrain",
+        action="store_true",
+        help="also test every <model>:<update> against <model>:full_retrain",
+    )
     parser.add_argument("--out", type=Path, help="write the table as JSON")
     args = parser.parse_args()
-    report, per_period = store_report(args.store)
-    table = headline(report)
+    kept = args.strategies.split(",") if args.strategies else None
+    report, per_period = store_report(args.store, kept)
+    table = headline(report).join(cost_per_update(per_period, report))
     if args.before:
         before = json_headline(json.loads(args.before.read_text()), report)
         table = table.join(before, how="outer")
-    paired = against(report, args.reference)
+    pairs = reference_pairs(report, args.reference.split(","))
+    if args.against_full_retrain:
+        pairs += full_retrain_pairs(report)
+    paired = tests(report, pairs)
     print(f"protocol {report.protocol}, tested periods {periods_text(report)}")
     if report.note:
         print(f"note: {report.note}")
     print(table.round(4).to_string())
-    print(f"\npaired DeLong tests against {args.reference}, pooled over the tested periods:")
+    print("\npaired DeLong tests (strategy minus reference), pooled over the tested periods:")
     print(paired.round(4).to_string() if len(paired) else "  none (no stored predictions)")
     if args.out:
         payload = {
@@ -74,8 +92,11 @@ def main() -> None:
         args.out.write_text(json.dumps(payload, indent=1))
 
 
-def store_report(data_dir: Path) -> tuple[ComparisonReport, pd.DataFrame]:
-    """The report of every run in the store, and the per-period rows of its served models."""
+def store_report(
+    data_dir: Path, strategies: list[str] | None = None
+) -> tuple[ComparisonReport, pd.DataFrame]:
+    """The report of every run in the store (of `strategies` only, when given), and the
+    per-period rows of its served models."""
     engine = make_engine(Settings.for_data_dir(data_dir).database_url)
     try:
         with read_scope(engine) as session:
@@ -83,11 +104,15 @@ def store_report(data_dir: Path) -> tuple[ComparisonReport, pd.DataFrame]:
             compared = comparison(session, ids)
     finally:
         engine.dispose()
-    results = compared.results
+    results, predictions = compared.results, compared.predictions
+    if strategies is not None:
+        missing = set(strategies) - set(results["strategy"])
+        if missing:
+            raise SystemExit(f"not in the store: {', '.join(sorted(missing))}")
+        results = results[results["strategy"].isin(strategies)]
+        predictions = predictions[predictions["run_id"].isin(results["run_id"])]
     served = results[(results["role"] == "model") & (results["segment"] == "all")]
-    report = comparison_report(
-        results, compared.predictions, compared.protocol, compared.num_periods
-    )
+    report = comparison_report(results, predictions, compared.protocol, compared.num_periods)
     return report, served[list(PERIOD_COLUMNS)]
 
 
@@ -96,15 +121,27 @@ def headline(report: ComparisonReport) -> pd.DataFrame:
     return table[["mean_auc", "ci_low", "ci_high", "mean_uauc", "uauc_users", "cells"]]
 
 
+def cost_per_update(per_period: pd.DataFrame, report: ComparisonReport) -> pd.DataFrame:
+    """Per strategy, the mean samples trained and train seconds of the updates whose models the
+    report's cells test."""
+    served = per_period[in_cells(per_period, report)]
+    # One row per update: a model tested on several periods trained once.
+    updates = served.drop_duplicates(["strategy", "train_period"])
+    grouped = updates.groupby("strategy")
+    return pd.DataFrame(
+        {
+            "samples_per_update": grouped["samples_trained"].mean(),
+            "train_seconds_per_update": grouped["train_seconds"].mean(),
+        }
+    )
+
+
 def json_headline(bench: dict, report: ComparisonReport) -> pd.DataFrame:
     """Mean AUC and interval per strategy over the report's cells, from a bench's JSON."""
     results = pd.DataFrame(bench.get("results") or bench["per_period"])
-    cells = set(report.cells)
     if "role" in results:  # a bench's own JSON; bench/results/ keeps only these rows
         results = results[(results["role"] == "model") & (results["segment"] == "all")]
-    served = results[
-        [c in cells for c in zip(results["train_period"], results["eval_period"], strict=True)]
-    ]
+    served = results[in_cells(results, report)]
     half = np.maximum(served["auc"] - served["ci_low"], served["ci_high"] - served["auc"])
     grouped = served.assign(half2=half**2).groupby("strategy")
     mean, count = grouped["auc"].mean(), grouped["auc"].size()
@@ -119,32 +156,67 @@ def json_headline(bench: dict, report: ComparisonReport) -> pd.DataFrame:
     )
 
 
-def against(report: ComparisonReport, reference: str) -> pd.DataFrame:
-    """Every run minus the reference run: pooled difference, interval, p and Holm's p."""
-    names = report.headline.set_index("run_id")["strategy"]
-    refs = names.index[names == reference]
-    if not len(refs) or not len(report.paired):
-        return pd.DataFrame()
-    ref = int(refs[0])
+def reference_pairs(report: ComparisonReport, references: list[str]) -> list[tuple[str, str]]:
+    """(strategy, reference) for every strategy against every reference in the report; two
+    references are tested against each other once."""
+    names = list(report.headline["strategy"])
+    pairs: list[tuple[str, str]] = []
+    for reference in (r for r in references if r in names):
+        for name in names:
+            if name != reference and (reference, name) not in pairs:
+                pairs.append((name, reference))
+    return pairs
+
+
+def full_retrain_pairs(report: ComparisonReport) -> list[tuple[str, str]]:
+    """(<model>:<update>, <model>:full_retrain) for every other update of a model whose full
+    retraining the report holds."""
+    names = set(report.headline["strategy"])
+    pairs = []
+    for name in sorted(names):
+        model, _, update = name.partition(":")
+        full = f"{model}:{FULL_RETRAIN}"
+        if update and update != FULL_RETRAIN and full in names:
+            pairs.append((name, full))
+    return pairs
+
+
+def tests(report: ComparisonReport, pairs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Per (strategy, reference): the pooled difference strategy minus reference with its
+    interval and p, and Holm's p over all the pairs; pairs the report has no test of are left
+    out (no stored predictions, or no shared test samples)."""
+    run_of = dict(zip(report.headline["strategy"], report.headline["run_id"], strict=True))
+    by_runs = {(p.run_a, p.run_b): p for p in report.paired.itertuples()}
     rows = []
-    for pair in report.paired.itertuples():
-        if ref not in (pair.run_a, pair.run_b):
+    for name, reference in pairs:
+        run, ref = int(run_of[name]), int(run_of[reference])
+        pair = by_runs.get((min(run, ref), max(run, ref)))
+        if pair is None:
             continue
+        # The report tests the lower run id minus the higher.
         sign = 1.0 if pair.run_b == ref else -1.0
-        other = pair.run_a if pair.run_b == ref else pair.run_b
         low, high = sorted((sign * pair.ci_low, sign * pair.ci_high))
         rows.append(
             {
-                "strategy": names[other],
+                "strategy": name,
+                "reference": reference,
                 "difference": sign * pair.difference,
                 "ci_low": low,
                 "ci_high": high,
                 "p_value": pair.p_value,
             }
         )
-    table = pd.DataFrame(rows).set_index("strategy")
+    if not rows:
+        return pd.DataFrame()
+    table = pd.DataFrame(rows).set_index(["strategy", "reference"])
     table["p_holm"] = holm(table["p_value"].to_numpy())
     return table
+
+
+def in_cells(rows: pd.DataFrame, report: ComparisonReport) -> list[bool]:
+    """Which per-period rows are of the report's cells."""
+    cells = set(report.cells)
+    return [c in cells for c in zip(rows["train_period"], rows["eval_period"], strict=True)]
 
 
 def periods_text(report: ComparisonReport) -> str:
