@@ -106,9 +106,17 @@ class LoraFamily:
         if len(candidates) == 1:
             trained = self._train_adapter(spec, train, val, init, candidates[0], progress, curve)
             return self._result(init, trained, [trained])
+
+        def train_candidate(
+            mu: float, sink: CurveSink, first: TrainedAdapter | None
+        ) -> TrainedAdapter:
+            # All start from `init`: the first candidate's start validation serves the others.
+            known = None if first is None else first.start_val_auc
+            return self._train_adapter(spec, train, val, init, mu, progress, sink, known)
+
         choice = choose_proximal(
             candidates,
-            lambda mu, sink: self._train_adapter(spec, train, val, init, mu, progress, sink),
+            train_candidate,
             lambda candidate: candidate.best_val_scores,  # scored by its own training
             val.labels,
             curve,
@@ -130,6 +138,7 @@ class LoraFamily:
         proximal_coefficient: float,
         progress: ProgressSink,
         curve: CurveSink,
+        known_start_val_auc: float | None = None,
     ) -> TrainedAdapter:
         return train_adapter(
             self.backbone,
@@ -142,6 +151,7 @@ class LoraFamily:
             proximal_coefficient=proximal_coefficient,
             progress=lambda done, total: progress(f"train {spec.label()}", done, total),
             curve=curve,
+            known_start_val_auc=known_start_val_auc,
         )
 
     def _result(

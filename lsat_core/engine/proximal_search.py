@@ -1,9 +1,11 @@
 """Proximal fine-tuning's mu chosen on val_t (docs/method.md section 3, Proximal fine-tuning):
 one candidate trained from the previous adapter per mu of the grid, each judged by its val_t
 scores at its own best validation (no second scoring), the best kept (ties to the earlier mu,
-the weaker pull) by `search_coefficient`, as LSAT's alpha and lambda are. The whole curve
-travels with the kept model's stored metrics, so the update records it as those searches do,
-and only the kept candidate's learning curve reaches the store.
+the weaker pull) by `search_coefficient`, as LSAT's alpha and lambda are. The candidates all
+start from one adapter, so each after the first is handed the first to reuse what they share
+(the LoRA family: its validation of the starting adapter, one val_t pass instead of one per mu).
+The whole curve travels with the kept model's stored metrics, so the update records it as those
+searches do, and only the kept candidate's learning curve reaches the store.
 
 Torch-free: the candidates are whatever `train` returns.
 """
@@ -33,18 +35,21 @@ class ProximalChoice(Generic[Candidate]):
 
 def choose_proximal(
     grid: Sequence[float],
-    train: Callable[[float, CurveSink], Candidate],
+    train: Callable[[float, CurveSink, Candidate | None], Candidate],
     val_scores: Callable[[Candidate], np.ndarray],
     val_labels: np.ndarray,
     curve: CurveSink,
 ) -> ProximalChoice[Candidate]:
-    """`train(mu, sink)` for each mu of `grid`; the candidate whose `val_scores` have the highest
-    AUC is kept and its learning-curve points are passed on to `curve`."""
+    """`train(mu, sink, first)` for each mu of `grid`, `first` the first mu's candidate (None
+    while it trains); the candidate whose `val_scores` have the highest AUC is kept and its
+    learning-curve points are passed on to `curve`."""
     candidates: dict[float, Candidate] = {}
     points: dict[float, list[CurvePoint]] = {}
+    first: Candidate | None = None
     for mu in grid:
         points[mu] = []
-        candidates[mu] = train(mu, points[mu].append)
+        candidates[mu] = train(mu, points[mu].append, first)
+        first = candidates[grid[0]]
     scores = {mu: val_scores(candidate) for mu, candidate in candidates.items()}
     found = search_coefficient(val_labels, scores.__getitem__, grid)
     for point in points[found.best_coefficient]:

@@ -86,6 +86,7 @@ def train_adapter(
     progress: ProgressCallback | None = None,
     proximal_coefficient: float = 0.0,
     curve: CurveSink = no_curve,
+    known_start_val_auc: float | None = None,
 ) -> TrainedAdapter:
     """Train a LoRA adapter (a fresh one, or `init_adapter` further) on prompts with binary labels,
     validating on the val set every `config.eval_every` steps; returns the best one seen.
@@ -94,6 +95,9 @@ def train_adapter(
     over the LoRA tensors to every step's loss: proximal fine-tuning (docs/method.md section 3).
     `progress(step, total_steps)` is called after every optimizer step, `curve` with each
     step's training loss and each validation's AUC (step 0: `init_adapter`'s).
+    `known_start_val_auc`: `init_adapter`'s validation AUC on these val prompts when already
+    known (a proximal grid's candidates all start from one adapter), so it is not validated
+    again; scoring reads no random state, so the run is the same as one that validates it.
     """
     started = time.perf_counter()
     y_train = _binary_labels(train_labels, len(train_prompts), "train_labels")
@@ -114,6 +118,11 @@ def train_adapter(
             f"{proximal_coefficient!r}",
             where="proximal_coefficient",
         )
+    if known_start_val_auc is not None and init_adapter is None:
+        raise ConfigError(
+            "a start validation is known only for an adapter to start from",
+            where="known_start_val_auc",
+        )
     shape = config.shape
     host = backbone.host
     if init_adapter is None:
@@ -130,7 +139,9 @@ def train_adapter(
         assert auc is not None  # both classes were checked above
         return auc, scores
 
-    start_val_auc = validate()[0] if init_adapter is not None else None
+    start_val_auc = known_start_val_auc
+    if init_adapter is not None and start_val_auc is None:
+        start_val_auc = validate()[0]
     if start_val_auc is not None:
         curve(CurvePoint(CurveKind.VAL_AUC, 0, 0, start_val_auc))
     loop, best = _run_steps(

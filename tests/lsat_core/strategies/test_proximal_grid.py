@@ -35,8 +35,10 @@ VAL_SCORES = {  # mu -> scores on val_t: 0.1 and 1 tie at AUC 1.0
 
 def test_the_best_candidate_on_val_t_is_kept_with_the_whole_curve() -> None:
     passed: list[CurvePoint] = []
+    handed: list[float | None] = []
 
-    def train(mu: float, sink) -> float:
+    def train(mu: float, sink, first: float | None) -> float:
+        handed.append(first)
         sink(CurvePoint(CurveKind.VAL_AUC, 1, 8, mu))
         return mu
 
@@ -49,6 +51,7 @@ def test_the_best_candidate_on_val_t_is_kept_with_the_whole_curve() -> None:
     assert choice.curve.coefficients == tuple(VAL_SCORES)
     assert [r.auc for r in choice.curve.aucs] == [0.75, 1.0, 1.0, 0.0]
     assert [p.value for p in passed] == [0.1]  # only the kept candidate's learning curve
+    assert handed == [None, 0.0, 0.0, 0.0]  # each after the first is handed the first
     assert curve_from_json(curve_to_json(choice.curve)) == choice.curve
 
 
