@@ -15,8 +15,11 @@
   both do record the same rows twice (results are upserted by cell).
 
 A model is one task however many specs share its weights (at t = 1 full retraining, the
-short-term LoRA and fine-tuning): the task trains the plan's spec for it and its message names
-the roles the model also serves, so the job knows every run that needs it. An experiment with
+short-term LoRA and fine-tuning): the task trains the spec that names the model in the plan of
+every run of the experiment, pending or not, and its message names the roles the model also
+serves there, so the job knows every run that needs it. Its id and text are then those of the
+model's weights and the experiment, whichever runs are still pending when it launches (a plan
+of the pending runs alone names the model by the first of *their* specs). An experiment with
 several seeds sends one plan per seed in the same group; a train task carries its seed, since
 the same model spec of two seeds is two models.
 
@@ -107,13 +110,25 @@ class Canvas:
 
 
 def build_canvas(
-    app: Celery, experiment_id: int, plans: Sequence[WorkPlan], *, gpu_worker_present: bool
+    app: Celery,
+    experiment_id: int,
+    plans: Sequence[WorkPlan],
+    *,
+    gpu_worker_present: bool,
+    named_by: Sequence[WorkPlan] | None = None,
 ) -> Canvas:
-    """The group of every plan's lineages and model-free evaluations (one plan per seed)."""
+    """The group of every plan's lineages and model-free evaluations (one plan per seed).
+
+    `named_by`: the plans of every run of the experiment (one per seed, planned with the same
+    part sizes), which name each model's task; by default `plans`, which are those when every
+    run is pending."""
+    naming = {plan.seed: plan for plan in (plans if named_by is None else named_by)}
     members: list[Signature] = []
     tasks: list[tuple[str, str, str]] = []
     for plan in plans:
-        members += _plan_members(app, experiment_id, plan, gpu_worker_present, tasks)
+        members += _plan_members(
+            app, experiment_id, plan, naming[plan.seed], gpu_worker_present, tasks
+        )
     return Canvas(group(members, app=app), tuple(tasks))
 
 
@@ -121,11 +136,13 @@ def _plan_members(
     app: Celery,
     experiment_id: int,
     plan: WorkPlan,
+    naming: WorkPlan,
     gpu_worker_present: bool,
     tasks: list[tuple[str, str, str]],
 ) -> list[Signature]:
     """The plan's lineages, each from its first model, and its model-free evaluations; appends
-    every task to `tasks`, models in training order."""
+    every task to `tasks`, models in training order. Each model's task trains the spec that
+    `naming` (the plan of all the seed's runs) names it by, for the roles it serves there."""
     links: dict[ModelSpec, list[Signature]] = defaultdict(list)
     evaluations = []
     seed = f" seed {plan.seed}"
@@ -147,21 +164,19 @@ def _plan_members(
             links[model].append(signature)
     trains: dict[ModelSpec, Signature] = {}
     for model in plan.models:
-        served = plan.served_by(model)
+        named = naming.model_of(model)
+        served = naming.served_by(named)
         queue = queue_for(model.family, gpu_worker_present)
-        task_id = train_task_id(experiment_id, model, plan.seed)
+        task_id = train_task_id(experiment_id, named, plan.seed)
         trains[model] = app.signature(
             TRAIN_MODEL,
-            args=(experiment_id, spec_to_json(model, plan.seed, served)),
+            args=(experiment_id, spec_to_json(named, plan.seed, served)),
             immutable=True,
             queue=queue,
             task_id=task_id,
         )
-        also = [spec.label().partition(":")[2] for spec in served if spec != model]
-        what = texts.train(
-            f"{model.label()}{seed}" + (f" (also {', '.join(also)})" if also else "")
-        )
-        tasks.append((task_id, what, queue))
+        also = [spec.label().partition(":")[2] for spec in served if spec != named]
+        tasks.append((task_id, texts.train(f"{named.label()}{seed}", also), queue))
     for model, signature in trains.items():
         # The models continuing from it first: they are the serial part of the work.
         for child in plan.continued_by(model):

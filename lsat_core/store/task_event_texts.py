@@ -4,10 +4,13 @@ silently stop being read.
 
 A task's events, all under its task id: "queued on <queue>: <what>" when the launch sends it,
 then "started <what> on <host>" and "finished <what>[: <outcome>]", or "skipped <what>:
-<reason>" when no run wants it any more. <what> is "train <model label>" or "evaluate ...".
+<reason>" when no run wants it any more. <what> is "train <model label>" (at launch with
+" (also <roles>)" for a model several specs share) or "evaluate ...".
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 QUEUED = "queued on "
 STARTED = "started "
@@ -37,9 +40,10 @@ def skipped(what: str, reason: str) -> str:
     return f"{SKIPPED}{what}{OUTCOME_SEPARATOR}{reason}"
 
 
-def train(label: str) -> str:
-    """The <what> of the task training model `label`."""
-    return f"{TRAIN_TASK}{label}"
+def train(label: str, also: Sequence[str] = ()) -> str:
+    """The <what> of the task training model `label`; `also`: the other specs whose weights it
+    is, as "<role>@<period>" (the launch's "queued on" text names them)."""
+    return f"{TRAIN_TASK}{label}" + (f" (also {', '.join(also)})" if also else "")
 
 
 def evaluate(subject: str, train_period: int) -> str:

@@ -171,6 +171,49 @@ def test_the_model_of_t_1_is_one_task_for_full_short_and_fine_tune(settings):
     assert [_train(s) for s in _linked(first, TRAIN_MODEL)] == [("lora", "fine_tune", 2)]
 
 
+def test_a_shared_models_task_is_named_alike_whichever_runs_are_pending(settings):
+    """The same experiment launched with different runs pending (a relaunch after some
+    succeeded) names every model's task as the plan of all its runs does: the model of t = 1 is
+    fine-tuning's task even when only full retraining still needs it."""
+    config = ExperimentConfig(
+        strategies=("full_retrain", "short_term", "fine_tune"),
+        long_term_period=1,
+        update_periods=(1, 2),
+    )
+    runs = {"full_retrain": 21, "short_term": 22, "fine_tune": 23}
+    every_run = plan_work(config, runs)
+
+    def train_tasks(pending: tuple[str, ...]) -> dict[str, tuple[str, dict]]:
+        plan = plan_work(config, {s: runs[s] for s in pending})
+        canvas = build_canvas(
+            client_app(settings), 7, [plan], gpu_worker_present=False, named_by=[every_run]
+        )
+        messages = {s.options["task_id"]: s.args[1] for s in _all_trains(_members(canvas)).values()}
+        return {
+            task_id: (what, messages[task_id])
+            for task_id, what, _ in canvas.tasks
+            if task_id in messages
+        }
+
+    launched = {
+        pending: train_tasks(pending)
+        for pending in (tuple(runs), ("full_retrain",), ("short_term", "fine_tune"))
+    }
+    every = launched[tuple(runs)]
+    shared = every["e7-train-lora-fine_tune-1-s0"]
+    assert shared == (
+        "train lora:fine_tune@1 seed 0 (also full@1, short@1)",
+        {"family": "lora", "role": "fine_tune", "period": 1, "seed": 0, "also": ["full", "short"]},
+    )
+    for pending, tasks in launched.items():
+        assert tasks["e7-train-lora-fine_tune-1-s0"] == shared, pending
+        assert tasks.items() <= every.items(), pending
+    assert sorted(launched[("full_retrain",)]) == [
+        "e7-train-lora-fine_tune-1-s0",
+        "e7-train-lora-full-2-s0",
+    ]
+
+
 def test_a_message_sent_before_models_were_shared_reads_as_its_own_spec() -> None:
     old = spec_from_json({"family": "lora", "role": "short", "period": 2, "seed": 1})
     assert (old.specs, old.seed, old.label()) == (

@@ -20,3 +20,6 @@ def test_written_texts_read_back() -> None:
     evaluation = texts.evaluate("lsat_en", 2)
     assert texts.trained_label(texts.finished(evaluation, "run succeeded")) is None
     assert texts.started(evaluation, "h") == "started evaluate lsat_en at t=2 on h"
+    shared = texts.train("lora:fine_tune@1 seed 0", ["full@1", "short@1"])
+    assert shared == "train lora:fine_tune@1 seed 0 (also full@1, short@1)"
+    assert texts.queued_what(texts.queued("gpu", shared)) == shared
