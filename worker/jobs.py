@@ -24,6 +24,7 @@ from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.engine.workbench import Workbench
 from lsat_core.runner.period_loop import bench_device, prepare_runs, run_step
 from lsat_core.runner.work_plan import (
+    WorkPlan,
     components,
     experiment_steps,
     plan_seeds,
@@ -79,12 +80,20 @@ def launch(ctx: WorkerContext, app: Celery, experiment_id: int, task_id: str) ->
         reporter.event("every run was already done (same config): nothing to train")
         return
     started = set(pending.values())
-    plans = plan_seeds(
-        config,
-        {seed: prepared.seed_runs(seed, among=started) for seed in config.seeds},
-        lambda part: len(bench.samples(*part)),
+
+    def plans_of(among: set[int] | None) -> tuple[WorkPlan, ...]:
+        runs = {seed: prepared.seed_runs(seed, among=among) for seed in config.seeds}
+        return plan_seeds(config, runs, lambda part: len(bench.samples(*part)))
+
+    plans = plans_of(started)
+    # Every run's plan names the models, so a relaunch with fewer runs pending sends the same ids.
+    canvas = build_canvas(
+        app,
+        experiment_id,
+        plans,
+        gpu_worker_present=gpu_worker_present(app),
+        named_by=plans_of(None),
     )
-    canvas = build_canvas(app, experiment_id, plans, gpu_worker_present=gpu_worker_present(app))
     # Logged before sending: cancelling finds every id it must revoke in the events.
     with session_scope(ctx.engine) as session:
         for queued_id, what, queue in canvas.tasks:

@@ -31,9 +31,10 @@ from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.store import task_event_texts as texts
 from lsat_core.store.engine import make_engine, session_scope
 from lsat_core.store.experiment_progress import TRAIN, experiment_progress
+from lsat_core.store.lifecycle import set_run_status
 from lsat_core.store.migrate import upgrade
 from lsat_core.store.models import Artifact, RunStatus
-from lsat_core.store.queries import get_experiment
+from lsat_core.store.queries import get_experiment, list_runs
 from worker import jobs
 from worker.queue_client import client_app, submit_experiment
 
@@ -93,6 +94,30 @@ def test_the_launch_plans_one_task_per_model_and_the_jobs_match_the_in_process_r
     pd.testing.assert_frame_equal(
         experiment_results(ctx.engine, experiment_id), in_process, check_exact=True
     )
+
+
+def test_a_relaunch_with_fewer_runs_pending_names_the_shared_model_as_the_first_launch(
+    config, tmp_path: Path, ml1m_cache: Path, monkeypatch
+) -> None:
+    """Launched again once fine-tuning and replay succeeded (a resume), the model of t = 1 that
+    full retraining and the short-term LoRA still need is sent under the first launch's id and
+    text, which its queued event and cancelling go by."""
+    settings = ml1m_settings(tmp_path, ml1m_cache)
+    launched = launch_recorded(config, settings, "relaunched", monkeypatch)
+    ctx, experiment_id = launched.ctx, launched.experiment_id
+    with session_scope(ctx.engine) as session:
+        for run in list_runs(session, experiment_id):
+            if run.strategy in ("fine_tune", "replay"):
+                set_run_status(session, run.id, RunStatus.SUCCEEDED)
+    jobs.launch(ctx, client_app(settings), experiment_id, "launch")
+    first, again = (canvas.tasks for canvas in launched.canvases)
+    trains = [task for task in again if "-train-" in task[0]]
+    assert [task_id.partition("-")[2] for task_id, _, _ in trains] == [
+        "train-lora-fine_tune-1-s0",
+        "train-lora-full-2-s0",
+        "train-lora-short-2-s0",
+    ]
+    assert set(trains) <= set(first)
 
 
 def test_a_worker_process_sends_the_models_continuing_a_shared_one(
