@@ -122,18 +122,21 @@ KNOBS_PANEL = "Strategy knobs"
 
 
 def _knob_option(knob: Knob) -> Any:
-    """The option of a knob: its help, then its default as users type it."""
+    """The option of a knob: its help, then its default as users type it (a knob with a word
+    for the config's None takes text: the word or a number)."""
     value = knob.default
     default = f"{value:g}" if isinstance(value, float) else str(value)
     if value == 0 and knob.zero_means is not None:
         default += f" ({knob.zero_means})"
+    worded = knob.none_word is not None
     option = typer.Option(
         knob.option,
+        metavar=f"<{knob.none_word}|{knob.kind.__name__}>" if worded else None,
         help=f"{knob.help} Default: {default}.",
         show_default=False,
         rich_help_panel=KNOBS_PANEL,
     )
-    return Annotated[knob.kind | None, option]
+    return Annotated[knob.typed_kind | None, option]
 
 
 def options_of(values: dict[str, Any]) -> dict[str, Any]:

@@ -141,7 +141,7 @@ def _strategy_knobs(strategies: list[str], start: ExperimentConfig) -> dict[str,
             row = st.columns(per_row)
         key = STRATEGY_KNOB_KEY.format(name)
         if key not in st.session_state:
-            st.session_state[key] = knob.kind(knob.typed(start))
+            st.session_state[key] = knob.typed_kind(knob.typed(start))
         values[name] = _knob_widget(row[index % per_row], name, knob, key)
     return values
 
@@ -151,6 +151,9 @@ def _knob_widget(column, name: str, knob: Knob, key: str) -> KnobValue:
     help_text = f"{knob.help}\n\nRead by {', '.join(strategies_using(name))}."
     if knob.choices:
         return column.selectbox(label, knob.choices, key=key, help=help_text)
+    if knob.none_word is not None:
+        # Its word or a number, read by the config builder (an error names this field).
+        return column.text_input(label, key=key, help=help_text)
     step = knob.kind(knob.step)
     number_format = "%d" if knob.kind is int else "%g"
     value = column.number_input(label, step=step, format=number_format, key=key, help=help_text)

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from lsat_core.errors import ConfigError
 
 WEIGHTINGS = ("uniform", "recency")
+PROXIMAL_SEARCH = "search"
+"""What users type (`--proximal-coefficient`, the launch form) for a proximal_coefficient of
+None: mu chosen on val_t from the grid. A word, since a fixed mu of 0 is plain fine-tuning."""
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,7 @@ class UpdateSettings:
     proximal_coefficient: float | None = None
     """Proximal fine-tuning: mu of the penalty mu / 2 * ||theta - theta_prev||^2 on the LoRA
     tensors, theta_prev the previous period's adapter; 0 is plain fine-tuning. None: mu is
-    chosen on val_t from `proximal_grid`."""
+    chosen on val_t from `proximal_grid` (typed as `PROXIMAL_SEARCH`)."""
     proximal_grid: tuple[float, ...] = (0.0, 0.1, 1.0, 10.0)
     """The mu searched when `proximal_coefficient` is None, each trained from the previous
     adapter and the best on val_t kept: 0 keeps fine-tuning's step among the candidates, so the
@@ -51,7 +54,9 @@ class UpdateSettings:
             )
         _check_non_negative(self.replay_ratio, "replay_ratio")
         if self.proximal_coefficient is not None:
-            _check_non_negative(self.proximal_coefficient, "proximal_coefficient")
+            _check_non_negative(
+                self.proximal_coefficient, "proximal_coefficient", or_word=PROXIMAL_SEARCH
+            )
         # A stored config gives the grid back as a JSON list.
         grid = self.proximal_grid
         if isinstance(grid, str) or not isinstance(grid, tuple | list) or not grid:
@@ -66,7 +71,8 @@ class UpdateSettings:
             isinstance(budget, bool) or not isinstance(budget, int) or budget < 8
         ):
             raise ConfigError(
-                f"must be None (one period) or an integer >= 8, got {budget!r}",
+                # As typed: --sampled-budget and the form give the config's None as 0.
+                f"must be 0 (one period) or an integer >= 8, got {budget!r}",
                 where="sampled_budget",
             )
         if self.sampled_weighting not in WEIGHTINGS:
@@ -90,10 +96,13 @@ class UpdateSettings:
         return self.proximal_grid
 
 
-def _check_non_negative(value: object, where: str) -> None:
+def _check_non_negative(value: object, where: str, or_word: str | None = None) -> None:
+    """`or_word`: what users type instead of a number for the field's None, named as the
+    alternative in the error."""
     if (
         isinstance(value, bool)
         or not isinstance(value, int | float)
         or not (math.isfinite(value) and value >= 0)
     ):
-        raise ConfigError(f"must be a finite number >= 0, got {value!r}", where=where)
+        alternative = "" if or_word is None else f"{or_word} or "
+        raise ConfigError(f"must be {alternative}a finite number >= 0, got {value!r}", where=where)

@@ -13,6 +13,7 @@ from typing import Literal
 from lsat_core.engine.experiment_config import ExperimentConfig
 from lsat_core.engine.merge_refresh_config import MergeRefreshConfig
 from lsat_core.engine.update_settings import UpdateSettings
+from lsat_core.errors import ConfigError
 
 Section = Literal["updates", "merge_refresh"]
 SECTIONS: dict[str, type[UpdateSettings] | type[MergeRefreshConfig]] = {
@@ -39,8 +40,17 @@ class Knob:
     """For a `str` knob: the values it may take."""
     zero_means: str | None = None
     """Where the config's None (e.g. "one period's size") is typed as 0: what 0 stands for."""
+    none_word: str | None = None
+    """Where the config's None is typed as a word because 0 is a value of its own (proximal's
+    `search`, mu = 0 being plain fine-tuning): the word. Such a knob is typed as text, the word
+    or a number of `kind`, so a value read back from a config types the same config again."""
     step: float = 0.1
     """The form's increment."""
+
+    @property
+    def typed_kind(self) -> type[float] | type[int] | type[str]:
+        """What users type it as: text for a knob with a word, else its `kind`."""
+        return str if self.none_word is not None else self.kind
 
     @property
     def default(self) -> KnobValue:
@@ -52,8 +62,31 @@ class Knob:
         if isinstance(settings, ExperimentConfig):
             settings = getattr(settings, self.section)
         value = getattr(settings, self.field)
+        if self.none_word is not None:
+            return self.none_word if value is None else _number_text(value)
         return 0 if value is None and self.zero_means is not None else value
 
     def config_value(self, typed: KnobValue) -> KnobValue | None:
-        """The config's value of what a user typed (0 -> None where 0 stands for the default)."""
+        """The config's value of what a user typed (0 -> None where 0 stands for the default,
+        the word -> None where there is one)."""
+        if self.none_word is not None:
+            return self._worded_value(typed)
         return None if self.zero_means is not None and typed == 0 else typed
+
+    def _worded_value(self, typed: KnobValue) -> KnobValue | None:
+        if not isinstance(typed, str):
+            return typed
+        text = typed.strip()
+        if text == self.none_word:
+            return None
+        try:
+            return self.kind(text)
+        except ValueError:
+            raise ConfigError(
+                f"must be {self.none_word} or a number, got {typed!r}", where=self.field
+            ) from None
+
+
+def _number_text(value: float | int) -> str:
+    """A number as text that reads back as the same number: 2.0 -> "2", 0.1 -> "0.1"."""
+    return repr(value).removesuffix(".0")

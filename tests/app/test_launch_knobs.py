@@ -29,7 +29,7 @@ def launch_page(app_dir: Path) -> AppTest:
 
 
 def shown_knobs(app: AppTest) -> set[str]:
-    keys = {w.key for w in (*app.number_input, *app.selectbox)}
+    keys = {w.key for w in (*app.number_input, *app.selectbox, *app.text_input)}
     return {name for name in strategy_knobs() if KEY.format(name) in keys}
 
 
@@ -64,6 +64,46 @@ def test_options_to_config_to_cloned_form_give_the_same_config(tmp_path: Path) -
     assert experiment_config(form, tmp_path, WorkLimits()) == config
     stored = ExperimentConfig.from_dict(config.to_dict())
     assert experiment_config(cloned_form(stored), tmp_path, WorkLimits()) == config
+
+
+@pytest.mark.parametrize(("typed", "mu"), [("search", None), ("0", 0.0), ("0.5", 0.5)])
+def test_proximal_search_and_a_fixed_mu_of_0_come_back_from_a_clone_as_they_were(
+    tmp_path: Path, typed: str, mu: float | None
+) -> None:
+    """`search` is a value of its own, so mu fixed at 0 (plain fine-tuning) is not read back as
+    the search: typed, stored, cloned and typed again, each is the same config."""
+    config = build_config(
+        strategies="proximal",
+        dataset="ml-1m",
+        protocol="next-period",
+        preset="quick",
+        knob_values={"proximal_coefficient": typed},
+    )
+    assert config.updates.proximal_coefficient == mu
+
+    form = cloned_form(ExperimentConfig.from_dict(config.to_dict()))
+
+    assert form.knob_values["proximal_coefficient"] == typed
+    assert experiment_config(form, tmp_path, WorkLimits()) == config
+
+
+def test_proximal_mu_is_typed_as_search_or_a_number(app_env, app_dir: Path, submitted) -> None:
+    app = launch_page(app_dir)
+    app.multiselect(key="launch_strategies").set_value(["proximal"]).run()
+    field = app.text_input(key=KEY.format("proximal_coefficient"))
+    assert field.value == "search"  # the default: mu chosen on val_t from the grid
+
+    field.input("mu").run()
+    assert [e.value for e in app.error] == [
+        "Proximal coefficient mu: must be search or a number, got 'mu'"
+    ]
+    assert app.button(key="launch_submit").disabled
+
+    app.text_input(key=KEY.format("proximal_coefficient")).input("0").run()
+    assert not app.error
+    app.button(key="launch_submit").click().run()
+    ((sent, _),) = submitted
+    assert ExperimentConfig.from_dict(sent).updates.proximal_candidates == (0.0,)
 
 
 def test_a_knob_is_shown_while_a_strategy_that_reads_it_is_chosen(
@@ -121,7 +161,7 @@ def test_the_estimate_follows_a_knob(app_env, app_dir: Path) -> None:
             "full_retrain_sampled",
             "sampled_budget",
             3,
-            "Sampled budget (0 = one period): must be None (one period) or an integer >= 8, got 3",
+            "Sampled budget (0 = one period): must be 0 (one period) or an integer >= 8, got 3",
         ),
     ],
 )

@@ -57,6 +57,19 @@ def test_every_knob_has_its_option_with_its_help(command: str) -> None:
     assert "Strategy knobs" in text
     assert "replay and <model>:replay: earlier training samples replayed" in text
     assert "Default: 1." in text and "Default: 0 (one period)." in text
+    assert "Default: search." in text
+
+
+@pytest.mark.parametrize(("given", "mu"), [((), None), (("search",), None), (("0",), 0.0)])
+def test_proximal_searches_mu_unless_a_number_fixes_it_0_included(
+    run_configs: list[ExperimentConfig], given: tuple[str, ...], mu: float | None
+) -> None:
+    option = ("--proximal-coefficient", *given) if given else ()
+    result = invoke("run", "--strategies", "proximal", *option)
+
+    assert isinstance(result.exception, Stop), result.output
+    (config,) = run_configs
+    assert config.updates.proximal_coefficient == mu
 
 
 def test_the_knobs_given_reach_the_config_and_the_others_keep_their_defaults(
@@ -89,6 +102,7 @@ BAD_KNOBS = [
     ("replay", "--replay-share", "-1", "replay_ratio", "must be a finite number >= 0, got -1.0"),
     ("mf:replay", "--replay-share", "nan", "replay_ratio", "must be a finite number >= 0"),
     ("proximal", "--proximal-coefficient", "-0.1", "proximal_coefficient", ">= 0, got -0.1"),
+    ("proximal", "--proximal-coefficient", "all", "proximal_coefficient", "search or a number"),
     ("lsat_ta_ties", "--merge-density", "0", "merge_density", "must be in (0, 1], got 0.0"),
     ("lsat_ta_dare", "--merge-density", "1.01", "merge_density", "must be in (0, 1], got 1.01"),
     ("lsat_ta_ties", "--majority-sign", "mean", "majority_sign_method", "unknown method 'mean'"),

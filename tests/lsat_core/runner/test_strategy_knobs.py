@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from lsat_core.engine.update_settings import UpdateSettings
 from lsat_core.errors import ConfigError
 from lsat_core.runner.option_names import (
     OPTION_NAMES,
@@ -47,7 +48,7 @@ def test_every_knob_is_a_field_of_its_section_with_its_default() -> None:
     for name, knob in knobs.items():
         fields = {f.name: f for f in dataclasses.fields(SECTIONS[knob.section])}
         default = fields[name].default
-        assert knob.default == (0 if default is None else default), name
+        assert knob.config_value(knob.default) == default, name  # as typed, then read back
         assert not knob.choices or knob.default in knob.choices, name
 
 
@@ -74,9 +75,17 @@ def test_knob_values_set_the_config_and_zero_stands_for_none() -> None:
     assert (config.merge_refresh.svd_rank, config.updates.sampled_budget) == (None, 64)
     assert quick("lsat_ta_svd", svd_rank=3).merge_refresh.svd_rank == 3
     assert quick("lsat_en_drift") == quick("lsat_en_drift", drift_threshold=0.01)
-    # proximal: 0 is the search over the grid, any other mu is fixed.
-    assert quick("proximal", proximal_coefficient=0).updates.proximal_coefficient is None
+    # proximal: `search` (the default) is the search over the grid; a number fixes mu, 0 too.
+    assert quick("proximal", proximal_coefficient="search").updates.proximal_coefficient is None
+    assert quick("proximal", proximal_coefficient="0").updates.proximal_candidates == (0.0,)
     assert quick("proximal", proximal_coefficient=2.0).updates.proximal_candidates == (2.0,)
+    # ... and reads back as typed, so a config's value types that config again.
+    (knob,) = knobs_of(["proximal"]).values()
+    assert [knob.typed(UpdateSettings(proximal_coefficient=mu)) for mu in (None, 0.0, 2)] == [
+        "search",
+        "0",
+        "2",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -85,6 +94,9 @@ def test_knob_values_set_the_config_and_zero_stands_for_none() -> None:
         ("lsat_en", {"drift_threshold": 0.1}, "is read only by lsat_en_drift, none of which"),
         ("replay", {"fine_tune_eval_every": 3}, "no registered strategy has this setting"),
         ("lsat_en_every_k", {"refresh_every": 0}, "must be >= 1, got 0"),
+        ("proximal", {"proximal_coefficient": "grid"}, "must be search or a number, got 'grid'"),
+        ("proximal", {"proximal_coefficient": "-1"}, "must be search or a finite number >= 0"),
+        ("full_retrain_sampled", {"sampled_budget": 4}, r"must be 0 \(one period\) or an"),
     ],
 )
 def test_a_knob_that_changes_nothing_or_is_out_of_range_is_refused(

@@ -62,9 +62,10 @@ def test_the_settings_say_what_is_searched() -> None:
     for bad in ((), (0.1, -1.0), "0,1"):
         with pytest.raises(ConfigError, match="proximal_grid"):
             UpdateSettings(proximal_grid=bad)
-    # The option: 0 (its default) searches, a number fixes mu.
-    assert PROXIMAL_COEFFICIENT.default == 0
-    assert PROXIMAL_COEFFICIENT.config_value(0) is None
+    # The option: search (its default) searches, a number fixes mu, 0 (fine-tuning) included.
+    assert PROXIMAL_COEFFICIENT.default == "search"
+    assert PROXIMAL_COEFFICIENT.config_value("search") is None
+    assert PROXIMAL_COEFFICIENT.config_value("0") == 0.0
     assert PROXIMAL_COEFFICIENT.config_value(0.5) == 0.5
 
 
