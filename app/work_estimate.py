@@ -57,13 +57,17 @@ class Rates:
     source: str
 
 
-# Measured on the project's 2-core CPU machine with SmolLM2-135M, otherwise idle (README,
-# Performance: bench/bench_llm.py --threads 2 --micro-batch 8 --accumulation 2): 1.83 prompts
-# scored and 0.63 samples trained a second, the rates the quick preset is sized at
-# (lsat_core/engine/presets.py). More cores are assumed to help linearly, which is optimistic.
+# Measured inside a real run on the project's 2-core CPU machine: the first LoRA phase of
+# `lsat run --preset quick` (at its earlier 32 train samples a period) at load 0.2-2.2, from its
+# tasks' timings (README, Presets): full_retrain's 448 test prompts scored in 92 s (4.87 a
+# second); full@2's 128 samples trained in 122 s less its 3 validations of 64 prompts at that
+# speed (1.55 a second), full@1's 32 in 35 s less one validation (1.46). The training rate is so
+# net of the validations, which the estimate counts as prompts. bench/bench_llm.py's 1.83 and
+# 0.63 (README, Performance) read 2.4-2.7x slower than a run is. More cores are assumed to help
+# linearly, which is optimistic.
 CPU_MEASURED_CORES = 2
-CPU_PROMPTS_PER_SECOND = 1.83
-CPU_SAMPLES_TRAINED_PER_SECOND = 0.63
+CPU_PROMPTS_PER_SECOND = 4.87
+CPU_SAMPLES_TRAINED_PER_SECOND = 1.5
 # docs/method.md section 8: the real SmolLM2 in a plain PyTorch loop on one H200 scores 3,254
 # prompts and trains 261 samples a second.
 GPU_RATES = Rates(
@@ -80,7 +84,7 @@ def cpu_rates(cores: int) -> Rates:
         f"CPU, {cores} cores",
         CPU_PROMPTS_PER_SECOND * scale,
         CPU_SAMPLES_TRAINED_PER_SECOND * scale,
-        f"measured on {CPU_MEASURED_CORES} cores, scaled by the core count",
+        f"measured in a quick run on {CPU_MEASURED_CORES} cores, scaled by the core count",
     )
 
 
@@ -181,9 +185,11 @@ class _PartSizes:
 def _training(
     config: ExperimentConfig, spec: ModelSpec, part: _PartSizes
 ) -> tuple[int | None, int | None]:
-    """(samples trained over all epochs, prompts scored by its validations) of one LoRA. A LoRA
+    """(samples trained over all epochs, prompts scored by its validations) of one LoRA, over
+    each of its trainings (`work_plan.trainings`: one per mu when proximal searches it). A LoRA
     that continues a previous one validates at fine-tuning's cadence, and once before its first
-    step (the model it starts from: `train_adapter`'s start_val_auc)."""
+    step (the model it starts from: `train_adapter`'s start_val_auc), which a grid's candidates
+    share: they all start from the same model (`lsat_core.engine.proximal_search`)."""
     parts = spec.train_parts + spec.replay_parts
     val = part(*spec.val_part)
     if val is None or any(part(*p) is None for p in parts):
@@ -197,7 +203,9 @@ def _training(
     if lora.max_steps is not None:
         steps = min(steps, lora.max_steps)
     trained = min(n * lora.epochs, steps * batch)
-    return trained, (math.ceil(steps / eval_every) + int(continues)) * val
+    candidates = work_plan.trainings(config, spec)
+    validations = candidates * math.ceil(steps / eval_every) + int(continues)
+    return candidates * trained, validations * val
 
 
 def _component_tests(

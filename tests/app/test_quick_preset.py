@@ -1,12 +1,12 @@
-"""The quick preset's work at the documented CPU rates, the estimate counting a shared model once,
-and the Launch page starting from the preset's strategies and stating what its test size
-resolves (issue 11 item 10)."""
+"""The quick preset's work at the CPU rates a quick run measured, the estimate counting a shared
+model once, and the Launch page starting from the preset's strategies and stating what its test
+size resolves (issue 11 item 10)."""
 
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from app.work_estimate import PeriodSize, Rates, estimate_work, samples_tested
+from app.work_estimate import PeriodSize, cpu_rates, estimate_work, samples_tested
 from lsat_core.engine.presets import preset_config, preset_strategies
 from lsat_core.evaluation.resolution import resolution
 
@@ -16,17 +16,9 @@ BUDGET_S = 20 * 60
 LLM_SHARE_S = 17 * 60
 """The LLM's part of the 20 minutes; the rest is for the eight classic models and floors on whole
 periods, loading the backbone and building prompts."""
-QUICK_RUN_RATES = Rates(
-    "CPU, 2 cores, inside `lsat run --preset quick`",
-    4.87,
-    1.5,
-    "a quick run's first LoRA phase on the 2-core machine at load 0.2-2.2 (README, Presets): "
-    "full_retrain's 448 test prompts in 92 s; full@2's 128 samples and 3 validations of 64 "
-    "prompts in 122 s, full@1's 32 and one validation in 35 s",
-)
-"""The rates the preset is sized at. `app.work_estimate.cpu_rates` (bench/bench_llm.py's 1.83 and
-0.63) read 2.4-2.7x slower than this workload on the same machine, so the Launch page's estimate
-on a store with no runs yet stays an upper bound."""
+QUICK_RUN_RATES = cpu_rates(2)
+"""The rates the preset is sized at, the Launch page's defaults on 2 cores: those a quick run's
+tasks measured on the 2-core machine (app/work_estimate.py)."""
 
 
 def test_quick_fits_its_budget_at_the_rates_measured_in_a_quick_run() -> None:

@@ -4,6 +4,7 @@ import pytest
 
 from app.work_estimate import GPU_RATES, PeriodSize, WorkEstimate, cpu_rates, estimate_work
 from lsat_core.engine.presets import preset_config
+from lsat_core.engine.update_settings import UpdateSettings
 
 
 def test_lsat_scorings_are_those_the_strategies_declare() -> None:
@@ -48,7 +49,27 @@ def test_without_a_stored_stream_whole_periods_leave_the_samples_unknown() -> No
 
 def test_cpu_rates_are_the_two_core_measurements_scaled_by_cores() -> None:
     rates = cpu_rates(2)
-    assert (rates.prompts_per_second, rates.samples_trained_per_second) == (1.83, 0.63)
-    work = WorkEstimate(1, 0, 1, samples_trained=630, prompts_scored=1830)
+    # What a quick run's tasks measured on the 2-core machine (app/work_estimate.py).
+    assert (rates.prompts_per_second, rates.samples_trained_per_second) == (4.87, 1.5)
+    work = WorkEstimate(1, 0, 1, samples_trained=1500, prompts_scored=4870)
     assert work.seconds(cpu_rates(2)) == pytest.approx(2000.0)
     assert work.seconds(cpu_rates(8)) == pytest.approx(500.0)
+
+
+def test_proximal_that_searches_mu_trains_once_per_point_of_the_grid() -> None:
+    """quick, t = 2: proximal@1 is full@1 (64 samples, trained once either way); proximal@2
+    trains on train_2 + val_1 (128) once per mu of the 4-point grid, or once with mu fixed.
+    Each training validates on val_2 (64) every 6 of its 16 steps (3 times); the model they
+    start from is validated once, for all of them."""
+    searched = preset_config("quick", ("proximal",))
+    fixed = preset_config("quick", ("proximal",), updates=UpdateSettings(proximal_coefficient=0.5))
+    assert searched.updates.proximal_candidates == (0.0, 0.1, 1.0, 10.0)
+
+    search, one = estimate_work(searched, None), estimate_work(fixed, None)
+
+    assert (search.llm_models, one.llm_models) == (2, 2)  # one model each, however trained
+    assert search.samples_trained == 64 + 4 * 128 and one.samples_trained == 64 + 128
+    assert search.samples_trained - 64 == 4 * (one.samples_trained - 64)
+    others = 2 * 64 + 448  # full@1's 2 validations, proximal@2's test on D_3
+    assert search.prompts_scored == others + (4 * 3 + 1) * 64
+    assert one.prompts_scored == others + (3 + 1) * 64
