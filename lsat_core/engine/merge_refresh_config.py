@@ -45,7 +45,11 @@ class MergeRefreshConfig:
                 where="majority_sign_method",
             )
         if self.svd_rank is not None and self.svd_rank < 1:
-            raise ConfigError(f"must be >= 1 or None, got {self.svd_rank}", where="svd_rank")
+            # As typed: --svd-rank and the form give the config's None (the adapters' rank) as 0.
+            raise ConfigError(
+                f"must be 0 (the adapters' rank) or an integer >= 1, got {self.svd_rank}",
+                where="svd_rank",
+            )
         if not 0.0 <= self.drift_threshold <= 1.0:
             raise ConfigError(
                 f"must be in [0, 1], got {self.drift_threshold}", where="drift_threshold"

@@ -68,7 +68,8 @@ def curve_to_json(curve: CoefficientCurve) -> list[dict[str, Any]]:
 def curve_from_json(points: Sequence[dict[str, Any]]) -> CoefficientCurve:
     """The curve `curve_to_json` stored; the best is the first highest AUC, as it was chosen."""
     aucs = tuple(AucResult(**{k: v for k, v in p.items() if k != "coefficient"}) for p in points)
-    values = [result.auc for result in aucs]
+    # A candidate whose val_t AUC is undefined (one label only) is never the best.
+    values = [-np.inf if result.auc is None else result.auc for result in aucs]
     best = int(np.argmax(values))
     return CoefficientCurve(
         coefficients=tuple(float(p["coefficient"]) for p in points),
