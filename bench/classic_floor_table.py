@@ -13,6 +13,10 @@ as `lsat report`), and the mean samples trained and train seconds per update ove
 then the pooled paired DeLong test of every strategy against each --reference and, with
 --against-full-retrain, of every `<model>:<update>` against `<model>:full_retrain`,
 Holm-adjusted over all the tests listed.
+--earlier takes the strategies the store lacks from an earlier --out JSON of this table (its
+headline, per-period rows, and its tests against a reference whose per-period AUCs the store
+reproduces: the same reference model scored the same test samples), so that an update rerun on
+a newer store sits beside rows it did not rerun; its tests join the Holm family.
 --before adds the mean global AUC of another bench run from its --out JSON (per-period AUCs
 and intervals; that run's store may predate stored predictions, so it has no uAUC or paired
 tests), with the same interval: the per-period variances add, sum(var_t) / T^2.
@@ -49,12 +53,27 @@ PERIOD_COLUMNS = (
     "train_seconds",
 )
 FULL_RETRAIN = "full_retrain"
+HEADLINE_COLUMNS = (
+    "mean_auc",
+    "ci_low",
+    "ci_high",
+    "mean_uauc",
+    "uauc_users",
+    "cells",
+    "samples_per_update",
+    "train_seconds_per_update",
+)
+STORE = "store"
+EARLIER_REFERENCE = "logreg"
+"""The reference of an earlier JSON's tests that name none (--reference's default then)."""
+AUC_TOLERANCE = 1e-9
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True, help="the bench's --data-dir")
     parser.add_argument("--strategies", help="keep these strategies' runs (default: all)")
+    parser.add_argument("--earlier", type=Path, help="an earlier --out JSON of this table")
     parser.add_argument("--before", type=Path, help="another bench run's --out JSON")
     parser.add_argument("--reference", default="logreg", help="strategies to test against")
     parser.add_argument(
@@ -66,14 +85,20 @@ def main() -> None:
     args = parser.parse_args()
     kept = args.strategies.split(",") if args.strategies else None
     report, per_period = store_report(args.store, kept)
-    table = headline(report).join(cost_per_update(per_period, report))
-    if args.before:
-        before = json_headline(json.loads(args.before.read_text()), report)
-        table = table.join(before, how="outer")
+    table = headline(report).join(cost_per_update(per_period, report)).assign(source=STORE)
     pairs = reference_pairs(report, args.reference.split(","))
     if args.against_full_retrain:
         pairs += full_retrain_pairs(report)
     paired = tests(report, pairs)
+    if args.earlier:
+        earlier = json.loads(args.earlier.read_text())
+        table, paired, per_period = with_earlier(
+            earlier, str(args.earlier), table, paired, per_period
+        )
+    paired = adjusted(paired)
+    if args.before:
+        before = json_headline(json.loads(args.before.read_text()), report)
+        table = table.join(before, how="outer")
     print(f"protocol {report.protocol}, tested periods {periods_text(report)}")
     if report.note:
         print(f"note: {report.note}")
@@ -118,7 +143,7 @@ def store_report(
 
 def headline(report: ComparisonReport) -> pd.DataFrame:
     table = report.headline.set_index("strategy")
-    return table[["mean_auc", "ci_low", "ci_high", "mean_uauc", "uauc_users", "cells"]]
+    return table[list(HEADLINE_COLUMNS[:6])]
 
 
 def cost_per_update(per_period: pd.DataFrame, report: ComparisonReport) -> pd.DataFrame:
@@ -156,6 +181,9 @@ def json_headline(bench: dict, report: ComparisonReport) -> pd.DataFrame:
     )
 
 
+PAIRED_COLUMNS = ("strategy", "reference", "difference", "ci_low", "ci_high", "p_value")
+
+
 def reference_pairs(report: ComparisonReport, references: list[str]) -> list[tuple[str, str]]:
     """(strategy, reference) for every strategy against every reference in the report; two
     references are tested against each other once."""
@@ -183,8 +211,8 @@ def full_retrain_pairs(report: ComparisonReport) -> list[tuple[str, str]]:
 
 def tests(report: ComparisonReport, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     """Per (strategy, reference): the pooled difference strategy minus reference with its
-    interval and p, and Holm's p over all the pairs; pairs the report has no test of are left
-    out (no stored predictions, or no shared test samples)."""
+    interval and p; pairs the report has no test of are left out (no stored predictions, or no
+    shared test samples)."""
     run_of = dict(zip(report.headline["strategy"], report.headline["run_id"], strict=True))
     by_runs = {(p.run_a, p.run_b): p for p in report.paired.itertuples()}
     rows = []
@@ -206,11 +234,49 @@ def tests(report: ComparisonReport, pairs: list[tuple[str, str]]) -> pd.DataFram
                 "p_value": pair.p_value,
             }
         )
-    if not rows:
-        return pd.DataFrame()
-    table = pd.DataFrame(rows).set_index(["strategy", "reference"])
-    table["p_holm"] = holm(table["p_value"].to_numpy())
-    return table
+    return pd.DataFrame(rows, columns=list(PAIRED_COLUMNS)).set_index(["strategy", "reference"])
+
+
+def adjusted(paired: pd.DataFrame) -> pd.DataFrame:
+    """The tests with Holm's p over all of them: one family, whatever their reference."""
+    return paired.assign(p_holm=holm(paired["p_value"].to_numpy()))
+
+
+def with_earlier(
+    earlier: dict,
+    source: str,
+    table: pd.DataFrame,
+    paired: pd.DataFrame,
+    per_period: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The table, tests and per-period rows with the earlier JSON's strategies that `table`
+    lacks; an earlier test only where its reference's per-period AUCs are the store's."""
+    rows = pd.DataFrame(earlier["table"]).set_index("strategy")
+    taken = [s for s in rows.index if s not in table.index]
+    added = rows.loc[taken].reindex(columns=list(HEADLINE_COLUMNS)).assign(source=source)
+    then = pd.DataFrame(earlier["per_period"])
+    then_rows = then[then["strategy"].isin(taken)].reindex(columns=per_period.columns)
+    tested = pd.DataFrame(earlier["paired"])
+    if "reference" not in tested:
+        tested["reference"] = EARLIER_REFERENCE
+    tested = tested[tested["strategy"].isin(taken)]
+    same = [r for r in tested["reference"].unique() if reproduced(then, per_period, r)]
+    for reference in set(tested["reference"]) - set(same):
+        print(f"note: {source}'s tests against {reference} left out (its AUCs differ here)")
+    tested = tested[tested["reference"].isin(same)].set_index(["strategy", "reference"])
+    return (
+        pd.concat([table, added]),
+        pd.concat([paired, tested[list(PAIRED_COLUMNS[2:])]]),
+        pd.concat([per_period, then_rows], ignore_index=True),
+    )
+
+
+def reproduced(then: pd.DataFrame, now: pd.DataFrame, strategy: str) -> bool:
+    """Whether `strategy` has the same AUC in every period in both per-period tables."""
+    key = ["train_period", "eval_period"]
+    a = then[then["strategy"] == strategy].set_index(key)["auc"].sort_index()
+    b = now[now["strategy"] == strategy].set_index(key)["auc"].sort_index()
+    return len(a) > 0 and a.index.equals(b.index) and bool(np.allclose(a, b, atol=AUC_TOLERANCE))
 
 
 def in_cells(rows: pd.DataFrame, report: ComparisonReport) -> list[bool]:

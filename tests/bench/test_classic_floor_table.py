@@ -1,6 +1,7 @@
 """bench/classic_floor_table.py's pairs, tests and costs on a hand-made report: which strategy is
 tested against which, the difference always strategy minus reference whatever the run ids'
-order, Holm over every test listed, and the cost of each update counted once."""
+order, Holm over every test listed, an earlier table's rows only where the store lacks them and
+its tests only where their reference is reproduced, and the cost of each update counted once."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def test_differences_read_strategy_minus_reference_and_holm_covers_all_tests(tab
         (2, 3, -0.02, -0.03, -0.01, 0.04),  # replay minus logreg
     ]
     pairs = [("mf:replay", "mf:full_retrain"), ("mf:replay", "logreg"), ("mf:fine_tune", "logreg")]
-    tests = table_module.tests(report(paired), pairs)
+    tests = table_module.adjusted(table_module.tests(report(paired), pairs))
     against_full = tests.loc[("mf:replay", "mf:full_retrain")]
     assert against_full["difference"] == pytest.approx(-0.03)
     assert (against_full["ci_low"], against_full["ci_high"]) == pytest.approx((-0.05, -0.01))
@@ -99,3 +100,66 @@ def test_the_cost_of_an_update_is_counted_once_over_its_tested_periods(table_mod
     assert cost.loc["mf:replay", "samples_per_update"] == pytest.approx(200)
     assert cost.loc["mf:replay", "train_seconds_per_update"] == pytest.approx(3.0)
     assert cost.loc["logreg", "samples_per_update"] == pytest.approx(50)
+
+
+def test_an_earlier_table_fills_what_the_store_lacks_with_the_tests_it_can_keep(
+    table_module,
+) -> None:
+    def rows(strategy: str, aucs: list[float]) -> list[dict]:
+        return [
+            {"strategy": strategy, "train_period": t, "eval_period": t + 1, "auc": a}
+            for t, a in zip((10, 11), aucs, strict=True)
+        ]
+
+    earlier = {
+        "table": [
+            {"strategy": "mf:full_retrain", "mean_auc": 0.70},
+            {"strategy": "caser:full_retrain", "mean_auc": 0.76},
+        ],
+        "per_period": rows("logreg", [0.74, 0.75])
+        + rows("popularity", [0.70, 0.71])
+        + rows("caser:full_retrain", [0.76, 0.77]),
+        # The first table's tests name no reference: they are against logreg.
+        "paired": [
+            {
+                "strategy": "caser:full_retrain",
+                "difference": 0.02,
+                "ci_low": 0.01,
+                "ci_high": 0.03,
+                "p_value": 0.01,
+                "p_holm": 0.01,
+            },
+            {
+                "strategy": "mf:full_retrain",
+                "difference": -0.01,
+                "ci_low": -0.02,
+                "ci_high": 0.0,
+                "p_value": 0.2,
+                "p_holm": 0.2,
+            },
+        ],
+    }
+    table = pd.DataFrame({"mean_auc": [0.75, 0.72]}, index=["mf:full_retrain", "logreg"])
+    paired = table_module.tests(
+        report([(1, 3, 0.01, 0.0, 0.02, 0.03)]), [("mf:full_retrain", "logreg")]
+    )
+    per_period = pd.DataFrame(rows("logreg", [0.74, 0.75]) + rows("mf:full_retrain", [0.7, 0.7]))
+    merged, tested, periods = table_module.with_earlier(
+        earlier, "earlier.json", table.assign(source="store"), paired, per_period
+    )
+    assert merged.loc["mf:full_retrain", "mean_auc"] == 0.75  # the store's, not the earlier
+    assert merged.loc["caser:full_retrain", "source"] == "earlier.json"
+    assert sorted(periods["strategy"].unique()) == [
+        "caser:full_retrain",
+        "logreg",
+        "mf:full_retrain",
+    ]
+    assert list(tested.index) == [("mf:full_retrain", "logreg"), ("caser:full_retrain", "logreg")]
+    assert list(table_module.adjusted(tested)["p_holm"]) == pytest.approx([0.03, 0.02])
+
+    # A reference whose AUCs the store does not reproduce: its earlier tests are left out.
+    moved = per_period.assign(auc=per_period["auc"] + 0.001)
+    _, tested, _ = table_module.with_earlier(
+        earlier, "earlier.json", table.assign(source="store"), paired, moved
+    )
+    assert list(tested.index) == [("mf:full_retrain", "logreg")]
