@@ -34,6 +34,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from lsat_core.evaluation.paired import holm
+from lsat_core.evaluation.report import HEADLINE_COLUMNS as REPORT_HEADLINE
 from lsat_core.evaluation.report import ComparisonReport, comparison_report
 from lsat_core.settings import Settings
 from lsat_core.store.engine import make_engine, read_scope
@@ -53,16 +54,9 @@ PERIOD_COLUMNS = (
     "train_seconds",
 )
 FULL_RETRAIN = "full_retrain"
-HEADLINE_COLUMNS = (
-    "mean_auc",
-    "ci_low",
-    "ci_high",
-    "mean_uauc",
-    "uauc_users",
-    "cells",
-    "samples_per_update",
-    "train_seconds_per_update",
-)
+# The report's headline columns from the AUC on, then the cost per update this table adds.
+REPORT_COLUMNS = REPORT_HEADLINE[REPORT_HEADLINE.index("mean_auc") :]
+HEADLINE_COLUMNS = (*REPORT_COLUMNS, "samples_per_update", "train_seconds_per_update")
 STORE = "store"
 EARLIER_REFERENCE = "logreg"
 """The reference of an earlier JSON's tests that name none (--reference's default then)."""
@@ -143,7 +137,7 @@ def store_report(
 
 def headline(report: ComparisonReport) -> pd.DataFrame:
     table = report.headline.set_index("strategy")
-    return table[list(HEADLINE_COLUMNS[:6])]
+    return table[list(REPORT_COLUMNS)]
 
 
 def cost_per_update(per_period: pd.DataFrame, report: ComparisonReport) -> pd.DataFrame:
