@@ -20,7 +20,7 @@ from lsat_core.engine.families import (
     ProgressSink,
     keep_if_worse,
 )
-from lsat_core.engine.model_specs import LORA, PROXIMAL, ModelSpec
+from lsat_core.engine.model_specs import LORA, ModelSpec
 from lsat_core.engine.proximal_search import choose_proximal, curve_to_json
 from lsat_core.engine.sample_sets import SampleSet
 from lsat_core.llm.adapters import Adapter, load_adapter, save_adapter
@@ -61,13 +61,6 @@ class LoraFamily:
             eval_every=self._config.updates.fine_tune_eval_every,
         )
 
-    def proximal_candidates(self, spec: ModelSpec) -> tuple[float, ...]:
-        """The mu of the pull toward the previous adapter it trains with, one or a grid chosen
-        from on val_t ((0.0,): none, plain fine-tuning)."""
-        if spec.role == PROXIMAL and spec.parent is not None:
-            return self._config.updates.proximal_candidates
-        return (0.0,)
-
     def key_config(self, spec: ModelSpec) -> dict[str, Any]:
         key: dict[str, Any] = {
             "backbone": self._config.backbone.name_or_path,
@@ -75,7 +68,7 @@ class LoraFamily:
         }
         # Only a penalty that acts enters the key: with mu = 0 proximal fine-tuning is
         # fine-tuning and shares its models.
-        candidates = self.proximal_candidates(spec)
+        candidates = spec.pulls(self._config.updates)
         if len(candidates) > 1:
             key["proximal_grid"] = list(candidates)
         elif candidates[0] > 0:
@@ -102,7 +95,7 @@ class LoraFamily:
         progress: ProgressSink,
         curve: CurveSink = no_curve,
     ) -> FamilyTrainingResult:
-        candidates = self.proximal_candidates(spec)
+        candidates = spec.pulls(self._config.updates)
         if len(candidates) == 1:
             trained = self._train_adapter(spec, train, val, init, candidates[0], progress, curve)
             return self._result(init, trained, [trained])

@@ -22,6 +22,10 @@ The draws are `training_data.py`'s.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lsat_core.engine.update_settings import UpdateSettings
 
 FULL, FINE_TUNE, SHORT = "full", "fine_tune", "short"
 REPLAY, PROXIMAL, SAMPLED = "replay", "proximal", "sampled"
@@ -71,6 +75,14 @@ class ModelSpec:
         if self.role == REPLAY and self.period > 1:
             return full_parts(self.period - 1)
         return ()
+
+    def pulls(self, updates: UpdateSettings) -> tuple[float, ...]:
+        """The mu of the pull toward the previous adapter this model trains with, one per
+        training: a proximal update's fixed mu or its grid to choose from on val_t, else (0.0,),
+        plain training (docs/method.md section 3, Proximal fine-tuning)."""
+        if self.role == PROXIMAL and self.parent is not None:
+            return updates.proximal_candidates
+        return (0.0,)
 
     @property
     def val_part(self) -> Part:

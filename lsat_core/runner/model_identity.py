@@ -20,7 +20,7 @@ from collections.abc import Callable, Hashable, Iterable
 
 from lsat_core.configs import config_to_dict
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.model_specs import LORA, PROXIMAL, REPLAY, SAMPLED, ModelSpec, Part
+from lsat_core.engine.model_specs import LORA, REPLAY, SAMPLED, ModelSpec, Part
 
 PartSize = Callable[[Part], int | None]
 """Samples of a part (after the budget), None when unknown."""
@@ -95,5 +95,4 @@ def _training_settings(spec: ModelSpec, config: ExperimentConfig) -> Hashable:
             patience=config.fine_tune_patience,
             eval_every=config.updates.fine_tune_eval_every,
         )
-    pull = config.updates.proximal_candidates if spec.role == PROXIMAL and spec.parent else (0.0,)
-    return (repr(sorted(config_to_dict(lora).items())), pull)
+    return (repr(sorted(config_to_dict(lora).items())), spec.pulls(config.updates))

@@ -27,7 +27,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from lsat_core.engine.experiment_config import ExperimentConfig
-from lsat_core.engine.model_specs import PROXIMAL, ModelSpec
+from lsat_core.engine.model_specs import ModelSpec
 from lsat_core.evaluation.protocols import EvalStep, plan_steps
 from lsat_core.runner.model_identity import PartSize, trained_as, unknown_size
 from lsat_core.strategies.registry import get_strategy
@@ -108,9 +108,7 @@ def trainings(config: ExperimentConfig, spec: ModelSpec) -> int:
     """How many times planned model `spec` is trained: proximal fine-tuning that searches mu
     trains one candidate per point of the grid under its one model key, and keeps the best on
     val_t (the LoRA family, `lsat_core.engine.proximal_search`); every other model, once."""
-    if spec.role == PROXIMAL and spec.parent is not None:
-        return len(config.updates.proximal_candidates)
-    return 1
+    return len(spec.pulls(config.updates))
 
 
 def models_needed(
