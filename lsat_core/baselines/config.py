@@ -34,7 +34,8 @@ class ClassicTrainConfig:
     batch_size: int = 256
     """Training samples per Adam step (docs/method.md section 5)."""
     weight_decay: float = 1e-5
-    """Adam's L2 penalty, added to the gradient as `torch.optim.Adam(weight_decay=...)` does."""
+    """Adam's L2 penalty, added to the gradient as `torch.optim.Adam(weight_decay=...)` does, but
+    for user and item rows only where a batch touches them (`training.decay_touched_rows`)."""
     max_epochs: int = 20
     """Upper bound on passes over the training set; early stopping usually ends sooner."""
     evals_per_epoch: int = 4

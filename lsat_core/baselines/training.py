@@ -12,6 +12,11 @@ validation. Two choices make that sound on ML-1M, where val_t holds 1,000 sample
   that much between checkpoints a quarter epoch apart; the loss, a mean of smooth per-sample
   terms, falls and then rises as the model starts to overfit. The AUC of each validation is
   recorded beside it; fine-tuning's keep-if-worse rule (docs/method.md section 3) compares AUCs.
+- Weight decay reaches only the user and item rows a batch touches. Adam's coupled L2 term on
+  a row no batch touches is its whole gradient, which Adam normalises to a step of about the
+  learning rate toward zero every step: fine-tuning on one period wiped the rows of the users
+  and items absent from it (MF fine-tuned over D_11..D_20: 0.702 with that decay, 0.730 with
+  none, against popularity's 0.724; docs/method.md section 5).
 """
 
 from __future__ import annotations
@@ -144,6 +149,36 @@ def validation_steps(samples: int, batch_size: int, evals_per_epoch: int) -> fro
     )
 
 
+def row_and_dense_parameters(
+    network: BaselineNetwork,
+) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """The parameters of `network.row_tables` (user or item rows), and all the others."""
+    named = dict(network.named_parameters(remove_duplicate=False))
+    missing = [name for name in network.row_tables if name not in named]
+    if missing:
+        raise ValueError(f"{type(network).__name__}.row_tables names no parameter: {missing}")
+    row_ids = {id(named[name]) for name in network.row_tables}
+    parameters = list(network.parameters())
+    return (
+        [p for p in parameters if id(p) in row_ids],
+        [p for p in parameters if id(p) not in row_ids],
+    )
+
+
+@torch.no_grad()
+def decay_touched_rows(tables: list[nn.Parameter], weight_decay: float) -> None:
+    """Add Adam's L2 term, `weight_decay` times the weight, to the gradient of the rows the
+    batch touched (a nonzero gradient): the penalty of the rows in use, as Adam's
+    `weight_decay` adds it to every row, without pulling rows no batch touches toward zero."""
+    if not weight_decay:
+        return
+    for table in tables:
+        if table.grad is None:
+            continue
+        touched = table.grad.reshape(len(table), -1).ne(0).any(dim=1)
+        table.grad[touched] += weight_decay * table[touched]
+
+
 def train_with_early_stopping(
     network: BaselineNetwork,
     train: SampleTensors,
@@ -157,8 +192,13 @@ def train_with_early_stopping(
     which the caller seeds.
     """
     keeper = _BestKeeper(network, val, len(train), progress)
+    rows, dense = row_and_dense_parameters(network)
     optimizer = torch.optim.Adam(
-        network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        [
+            {"params": dense, "weight_decay": config.weight_decay},
+            {"params": rows, "weight_decay": 0.0},  # decayed where touched: decay_touched_rows
+        ],
+        lr=config.learning_rate,
     )
     batches = -(-len(train) // config.batch_size)
     validate_after = validation_steps(len(train), config.batch_size, config.evals_per_epoch)
@@ -175,6 +215,7 @@ def train_with_early_stopping(
             loss = network.loss(batch.with_unknown_ids(config.unknown_rate))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            decay_touched_rows(rows, config.weight_decay)
             optimizer.step()
             loss_sum += loss.detach() * len(batch)
             samples += len(batch)

@@ -12,6 +12,7 @@ from safetensors import safe_open
 
 from lsat_core.baselines.config import ClassicTrainConfig
 from lsat_core.baselines.registry import BASELINES, build_baseline, load_baseline
+from lsat_core.baselines.training import decay_touched_rows
 from lsat_core.baselines.vocab import UNKNOWN_INDEX
 from lsat_core.errors import ConfigError
 from lsat_core.evaluation.metrics import auc_with_ci
@@ -105,6 +106,43 @@ def test_fine_tuning_a_saved_model_keeps_known_rows_and_grows(
         np.testing.assert_allclose(new_tensor, old_tensor, atol=1e-6, err_msg=key)
     assert result.initial_val_auc == pytest.approx(auc(val, old.score(val)))
     assert (model.items.lookup(sorted(new_items)) > len(old.items.ids)).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_fine_tuning_leaves_the_rows_of_absent_users_and_items_as_they_were(
+    name, fitted, planted, planted_splits
+):
+    """Weight decay reaches only the rows a batch touches. Adam's own decay moved every
+    untouched row about a learning rate toward zero each step, so fine-tuning on one period
+    wiped what the model knew of the users and items absent from it."""
+    old, _ = fitted(name)
+    train, val, _ = planted_splits
+    part = train[train["user"].isin(sorted(set(train["user"]))[:5])]
+    seen_items = set(part["item"]) | {item for history in part["hist_items"] for item in history}
+    absent = {
+        "user": [u for u in old.users.ids if u not in set(part["user"])],
+        "item": [i for i in old.items.ids if i not in seen_items],
+    }
+    assert absent["user"] and absent["item"]
+    config = dataclasses.replace(old.config, max_epochs=3, patience_epochs=3)
+    model = build_baseline(name, text_features=planted.features)
+    model.fit(part, val, config, init_state=old, device="cpu")
+
+    rows = {"user": model.users.lookup(absent["user"]), "item": model.items.lookup(absent["item"])}
+    old_state, new_state = old.network.state_dict(), model.network.state_dict()
+    changed = [key for key in new_state if key not in model.network.row_tables]
+    assert any(not torch.equal(new_state[key], old_state[key]) for key in changed)  # it trained
+    for key in model.network.row_tables:
+        kind = "user" if "user" in key else "item"
+        assert torch.equal(new_state[key][rows[kind]], old_state[key][rows[kind]]), key
+
+
+def test_weight_decay_is_added_to_the_gradient_of_touched_rows_only() -> None:
+    table = torch.nn.Parameter(torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+    table.grad = torch.tensor([[0.5, 0.0], [0.0, 0.0], [0.0, -1.0]])
+    decay_touched_rows([table], weight_decay=0.1)
+    expected = torch.tensor([[0.6, 0.2], [0.0, 0.0], [0.5, -0.4]])
+    torch.testing.assert_close(table.grad, expected)
 
 
 def test_fine_tuning_refuses_another_architecture_or_model(fitted, planted_splits):
