@@ -3,7 +3,7 @@ retraining at t (D_1..D_t), every k periods after m (`lsat_en_every_k`), or only
 stale (`lsat_en_drift`): when its AUC on val_t falls more than a threshold below its AUC on the
 validation set of the period it was trained at (its value at the last refresh). The short-term
 LoRA and the choice of alpha on val_t are LSAT-EN's. Each refresh is logged on the run's events
-with its reason (`refresh_events`).
+with its reason, and so is each drift check that kept the long-term LoRA (`refresh_events`).
 
 A drift refresh depends on scores, so the models an update needs are not all known before
 training: the declared components are the long-term LoRA of period m and the short-term LoRA;
@@ -108,18 +108,25 @@ class LsatEnDrift(Strategy):
         fired = [check for check in checks if check.fired]
         trained_at = fired[-1].period if fired else min(t, bench.config.long_term_period)
         updated = ensemble(t, bench, ModelSpec(LORA, FULL, trained_at), ModelSpec(LORA, SHORT, t))
-        if fired and fired[-1].period == t:
-            last = fired[-1]
-            record_refresh(
-                bench,
-                self.name,
-                t,
-                f"{self.name} at t={t}: long-term LoRA refreshed by full retraining at {t}: "
-                f"the one trained at {last.trained_at} scored AUC {last.auc:.4f} on val_{t}, "
-                f"{last.reference_auc - last.auc:.4f} below its {last.reference_auc:.4f} on "
-                f"val_{last.trained_at} (threshold {bench.config.merge_refresh.drift_threshold})",
-            )
+        if checks:  # every check is logged, the kept ones too, so "why not" reads back
+            record_refresh(bench, self.name, t, drift_message(self.name, checks[-1], bench))
         return updated
+
+
+def drift_message(strategy: str, check: DriftCheck, bench: Workbench) -> str:
+    """What the check of period `check.period` decided, with the AUCs it compared."""
+    t, at = check.period, check.trained_at
+    verdict = (
+        f"long-term LoRA trained at {at} replaced by full retraining at {t}"
+        if check.fired
+        else f"long-term LoRA trained at {at} kept"
+    )
+    return (
+        f"{strategy} at t={t}: {verdict}: AUC {check.auc:.4f} on val_{t} against "
+        f"{check.reference_auc:.4f} on val_{at}, a change of "
+        f"{check.auc - check.reference_auc:+.4f} (a refresh needs a drop of more than "
+        f"{bench.config.merge_refresh.drift_threshold})"
+    )
 
 
 def drift_checks(t: int, bench: Workbench) -> list[DriftCheck]:

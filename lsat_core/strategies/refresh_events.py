@@ -1,5 +1,6 @@
-"""The event a long-term refresh leaves in the store (docs/method.md section 3): when it fired
-and why, on the run's activity log, once per run and period however often the update runs."""
+"""The event a long-term refresh or a drift check leaves in the store (docs/method.md section 3):
+when it fired and why, or why it did not, on the run's activity log, once per run and period
+however often the update runs."""
 
 from __future__ import annotations
 

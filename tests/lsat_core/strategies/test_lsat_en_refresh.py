@@ -1,10 +1,12 @@
 """lsat_en_drift and lsat_en_every_k (lsat_core.strategies.lsat_en_refresh): the drift rule on a
 table of validation AUCs, and the known answers of docs/method.md section 3 end to end with the
 tiny LLM on real ML-1M samples: a threshold that never fires is LSAT-EN with its frozen long-term
-LoRA, a refresh every period is LSAT-EN (full); each refresh is logged once with its reason."""
+LoRA, a refresh every period is LSAT-EN (full); each refresh, and each drift check that kept the
+long-term LoRA, is logged once with its reason."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,7 +24,7 @@ from lsat_core.store.engine import session_scope
 from lsat_core.store.models import Event
 from lsat_core.store.queries import results_frame
 from lsat_core.strategies import lsat_en_refresh
-from lsat_core.strategies.lsat_en_refresh import LsatEnDrift, drift_checks
+from lsat_core.strategies.lsat_en_refresh import LsatEnDrift, drift_checks, drift_message
 from lsat_core.strategies.refresh_events import refresh_task_key
 
 VAL_AUC = {  # (period the long-term LoRA was trained at, validation period) -> AUC
@@ -65,6 +67,20 @@ def test_a_threshold_of_one_never_fires(monkeypatch) -> None:
     assert not any(c.fired for c in drift_checks(6, table_bench(monkeypatch, threshold=1.0)))
 
 
+def test_a_drift_check_says_what_it_decided(monkeypatch) -> None:
+    bench = table_bench(monkeypatch, threshold=0.01)
+    kept, fired = drift_checks(4, bench)
+    assert drift_message("lsat_en_drift", kept, bench) == (
+        "lsat_en_drift at t=3: long-term LoRA trained at 2 kept: AUC 0.7950 on val_3 against "
+        "0.8000 on val_2, a change of -0.0050 (a refresh needs a drop of more than 0.01)"
+    )
+    assert drift_message("lsat_en_drift", fired, bench) == (
+        "lsat_en_drift at t=4: long-term LoRA trained at 2 replaced by full retraining at 4: AUC "
+        "0.7800 on val_4 against 0.8000 on val_2, a change of -0.0200 (a refresh needs a drop of "
+        "more than 0.01)"
+    )
+
+
 def test_the_settings_refuse_bad_values() -> None:
     with pytest.raises(ConfigError, match="drift_threshold"):
         MergeRefreshConfig(drift_threshold=-0.1)
@@ -98,10 +114,19 @@ def test_degenerate_refreshes_are_lsat_en_and_lsat_en_full(
     for served, same_as in (("lsat_en_drift", "lsat_en"), ("lsat_en_every_k", "lsat_en_full")):
         for column in ("auc", "uauc", "coefficient"):
             assert by_strategy[served][column].equals(by_strategy[same_as][column]), column
-    # Every k = 1 refreshes at t = 3 (after m = 2), once, with its reason; drift never fires.
-    run_key = config.run_key("lsat_en_every_k")
-    assert list(logged) == [(prepared.run_ids["lsat_en_every_k"], refresh_task_key(run_key, 3))]
-    assert "refreshed by full retraining at 3 (every k=1 periods after m=2)" in logged.popitem()[1]
+    # Every k = 1 refreshes at t = 3 (after m = 2), once, with its reason; drift's check at 3
+    # does not fire, and says so with the AUCs it compared.
+    every_k, drift = (
+        (prepared.run_ids[s], refresh_task_key(config.run_key(s), 3))
+        for s in ("lsat_en_every_k", "lsat_en_drift")
+    )
+    assert sorted(logged) == sorted([every_k, drift])
+    assert "refreshed by full retraining at 3 (every k=1 periods after m=2)" in logged[every_k]
+    assert re.fullmatch(
+        r"lsat_en_drift at t=3: long-term LoRA trained at 2 kept: AUC 0\.\d{4} on val_3 against "
+        r"0\.\d{4} on val_2, a change of [+-]0\.\d{4} \(a refresh needs a drop of more than 1\.0\)",
+        logged[drift],
+    )
 
 
 def test_drift_declares_the_frozen_long_term_lora_before_refreshes_are_known() -> None:
