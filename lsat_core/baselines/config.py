@@ -10,9 +10,13 @@ dashboard can build and validate a config cheaply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from lsat_core.data.schema import HISTORY_LENGTH
 from lsat_core.errors import ConfigError
+
+ROW_DECAYS = ("touched", "every_step")
+"""How weight decay reaches user and item rows (`ClassicTrainConfig.row_decay`)."""
 
 ARCHITECTURE_FIELDS = (
     "embedding_size",
@@ -34,8 +38,13 @@ class ClassicTrainConfig:
     batch_size: int = 256
     """Training samples per Adam step (docs/method.md section 5)."""
     weight_decay: float = 1e-5
-    """Adam's L2 penalty, added to the gradient as `torch.optim.Adam(weight_decay=...)` does, but
-    for user and item rows only where a batch touches them (`training.decay_touched_rows`)."""
+    """Adam's L2 penalty, added to the gradient as `torch.optim.Adam(weight_decay=...)` does; on
+    user and item rows as `row_decay` says."""
+    row_decay: Literal["touched", "every_step"] = "touched"
+    """touched: user and item rows are decayed only in the batches that use them
+    (`training.decay_touched_rows`); every_step: every row at every step, as Adam's own
+    `weight_decay` and the TALLRec baseline code do, which pulls the rows of users and items a
+    fine-tuning period lacks toward zero (docs/method.md section 5)."""
     max_epochs: int = 20
     """Upper bound on passes over the training set; early stopping usually ends sooner."""
     evals_per_epoch: int = 4
@@ -97,6 +106,11 @@ class ClassicTrainConfig:
             raise ConfigError(f"must be > 0, got {self.learning_rate!r}", where="learning_rate")
         if not self.weight_decay >= 0:
             raise ConfigError(f"must be >= 0, got {self.weight_decay!r}", where="weight_decay")
+        if self.row_decay not in ROW_DECAYS:
+            raise ConfigError(
+                f"unknown row decay {self.row_decay!r}; expected {' or '.join(ROW_DECAYS)}",
+                where="row_decay",
+            )
         for name in ("unknown_rate", "dropout"):
             value = getattr(self, name)
             if not 0 <= value < 1:

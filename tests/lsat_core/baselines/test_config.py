@@ -38,6 +38,7 @@ def test_defaults_follow_method_section_5():
         ("caser_filter_heights", ()),
         ("caser_filter_heights", (2, 11)),
         ("sasrec_heads", 3),
+        ("row_decay", "sometimes"),
     ],
 )
 def test_invalid_values_name_their_field(field, value):
