@@ -35,6 +35,8 @@ st.caption(
 )
 chosen = choose_experiments()
 if not chosen:
+    if chosen is not None:
+        st.info("Choose at least one experiment.")
     st.stop()
 try:
     found = findings_reads.findings(chosen)

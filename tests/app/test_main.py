@@ -66,3 +66,37 @@ def test_the_dashboard_config_hides_the_deploy_button(
     finally:
         monkeypatch.undo()
         config.get_config_options(force_reparse=True)
+
+
+def test_the_chosen_experiments_follow_the_reader_from_compare_to_findings_and_back(
+    app_env, app_dir: Path
+) -> None:
+    """Compare and Findings share one choice: a reader who picked experiments on one page finds
+    them chosen on the other (Streamlit resets a widget on another page to its default)."""
+    app = AppTest.from_file(app_dir / "main.py", default_timeout=60).run()
+    app.switch_page("views/compare.py").run()
+    (choice,) = app.multiselect
+    assert choice.value == [app_env.fixed_experiment_id]  # the newest experiment
+    choice.set_value([app_env.next_experiment_id]).run()
+
+    for page in ("views/findings.py", "views/compare.py", "views/findings.py"):
+        app.switch_page(page).run()
+        assert not app.exception, page
+        (choice,) = app.multiselect
+        assert choice.value == [app_env.next_experiment_id], page
+    assert len([m for m in app.markdown if "-badge[" in m.value]) == 3  # its three findings
+
+    app.multiselect[0].set_value([]).run()
+    app.switch_page("views/compare.py").run()
+    assert app.multiselect[0].value == []
+    assert [note.value for note in app.info] == ["Choose at least one experiment."]
+
+
+def test_an_experiment_linked_from_another_page_can_be_removed(run_page, app_env) -> None:
+    """A link of one experiment (`?experiment=N`) chooses it once, and does not bring it back."""
+    app = run_page("compare.py", experiment=app_env.next_experiment_id)
+    assert app.multiselect[0].value == [app_env.next_experiment_id]
+    assert "experiment" not in app.query_params
+    app.multiselect[0].set_value([]).run()
+    assert app.multiselect[0].value == []
+    assert [note.value for note in app.info] == ["Choose at least one experiment."]
