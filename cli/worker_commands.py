@@ -145,17 +145,26 @@ def up(
         f"store: {redact_url(settings.database_url)}\nbroker: {redact_url(settings.broker_url)}",
         err=True,
     )
-    dashboard = [
-        *(sys.executable, "-m", "streamlit", "run", str(dashboard_entry())),
-        *("--server.port", str(port), "--server.address", host),
-        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
-    ]
     names = ("worker", "dashboard")
-    exited = run_together([worker_argv(parse_queues(queues), concurrency=concurrency), dashboard])
+    exited = run_together(
+        [worker_argv(parse_queues(queues), concurrency=concurrency), dashboard_argv(port, host)]
+    )
     if exited is not None:
         raise LsatError(
             f"the {names[exited.index]} exited with code {exited.returncode}; stopped the other too"
         )
+
+
+def dashboard_argv(port: int, host: str) -> list[str]:
+    """The command that serves the dashboard. No full garbage collection after every script run
+    (Streamlit's default): the Run monitor reruns its fragments every few seconds, and each
+    collection of the app's heap cost more than the rerun itself (bench/monitor_cost.py)."""
+    return [
+        *(sys.executable, "-m", "streamlit", "run", str(dashboard_entry())),
+        *("--server.port", str(port), "--server.address", host),
+        *("--server.headless", "true", "--browser.gatherUsageStats", "false"),
+        *("--runner.postScriptGC", "false"),
+    ]
 
 
 def dashboard_entry() -> Path:

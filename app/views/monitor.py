@@ -1,8 +1,9 @@
 """Run monitor: an experiment's runs, their progress and results, live while workers write them.
 
-The live panel is a fragment that re-reads the store every LIVE_REFRESH_S while the experiment is
-pending or running, so nobody reloads the page; once the experiment has finished, the page
-reruns once and stops polling.
+While the experiment is pending or running, two fragments re-read the store so that nobody
+reloads the page: the status, runs and progress every LIVE_REFRESH_S, the charts, tables and
+events every RESULTS_REFRESH_S. Once the experiment has finished, the page reruns once and stops
+polling.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ from lsat_core.store.models import RunStatus
 # Module-level strings would be drawn on the page (Streamlit's "magic"): notes are comments here.
 # A little longer than service.LIVE_TTL_S, so that each refresh reads fresh rows.
 LIVE_REFRESH_S = 3.0
+# The charts change at most once per validation or evaluation (tens of seconds apart on a CPU),
+# and drawing them was most of a refresh's cost: redrawn every LIVE_REFRESH_S, the page watching
+# a run kept more than half a core busy, taken from the worker (bench/monitor_cost.py).
+RESULTS_REFRESH_S = 15.0
 # The experiment whose cancellation waits for a confirmation, and the outcome of the last one.
 CONFIRM_CANCEL_KEY = "monitor_confirm_cancel"
 CANCELLED_KEY = "monitor_cancelled"
@@ -232,7 +237,7 @@ with st.container():
 
 
 @st.fragment(run_every=LIVE_REFRESH_S if live else None)
-def live_panel() -> None:
+def live_status() -> None:
     experiment = service.experiment(chosen.id)
     if live and experiment["status"] in service.FINISHED:
         # The experiment ended: rerun the page once, without the timer, and with the chooser's
@@ -250,12 +255,17 @@ def live_panel() -> None:
     _runs_section(runs, results, planned)
     st.subheader("Progress")
     _progress_section(chosen.id, ended=experiment["status"] in service.FINISHED)
+
+
+@st.fragment(run_every=RESULTS_REFRESH_S if live else None)
+def live_results() -> None:
     st.subheader("Learning curves")
     learning_curves_panel.monitor_section(chosen.id)
     st.subheader("AUC per period")
-    _results_section(results, chosen)
+    _results_section(analysis.with_run_labels(service.experiment_results(chosen.id)), chosen)
     st.subheader("Events")
-    _events_section(chosen.id, runs)
+    _events_section(chosen.id, service.experiment_runs(chosen.id))
 
 
-live_panel()
+live_status()
+live_results()
