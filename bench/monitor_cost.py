@@ -103,7 +103,7 @@ def measure(checkout: Path, data: Path, experiment: int, window_s: float) -> dic
             expect(page.get_by_test_id("stVegaLiteChart").first).to_be_visible(timeout=120_000)
             page.wait_for_timeout(10_000)  # past the first draw
             server = pids_of(f"streamlit run {checkout}/app/main.py")
-            chromium = pids_of(CHROMIUM)
+            chromium = pids_of("chromium")  # its processes run /usr/lib/chromium/chromium
             start = time.monotonic()
             server_0, chromium_0 = cpu_seconds(server), cpu_seconds(chromium)
             page.wait_for_timeout(window_s * 1000)
