@@ -231,10 +231,19 @@ class Workbench:
         collect_other_folders(directory, staging_older_than=STALE_CLAIM)
         return TrainedModel(spec, key, outcome.model, metrics, True)
 
+    def served_key(self, spec: ModelSpec) -> str:
+        """The key of the weights `spec` serves: its own, or, for a model that kept its parent
+        (fine-tuning made validation worse, docs/method.md section 3), the parent's. Scores are
+        cached under it, so the kept weights are scored once for every role that serves them."""
+        trained = self.model(spec)
+        if spec.parent is not None and trained.metrics.get("kept_previous"):
+            return self.served_key(spec.parent)
+        return trained.key
+
     def scores(self, spec: ModelSpec, samples: SampleSet) -> np.ndarray:
         """Scores of the trained model of `spec` on `samples` (cached)."""
         trained = self.model(spec)
-        cache_key = (trained.key, samples.key)
+        cache_key = (self.served_key(spec), samples.key)
         if cache_key not in self._scores:
             self._scores[cache_key] = self.family(spec.family).score(
                 trained.model, samples, self._scoring_progress([spec], samples)
@@ -244,9 +253,13 @@ class Workbench:
     def scores_together(self, specs: list[ModelSpec], samples: SampleSet) -> list[np.ndarray]:
         """`scores` of several models on the same samples; those of one family not cached yet
         are scored in one pass (LSAT-EN's two LoRA adapters: one mixed-adapter batch)."""
+        served = {self.served_key(spec): self.model(spec) for spec in specs}
         for family in {spec.family for spec in specs}:
-            trained = [self.model(spec) for spec in specs if spec.family == family]
-            missing = {t.key: t for t in trained if (t.key, samples.key) not in self._scores}
+            missing = {
+                key: t
+                for key, t in served.items()
+                if t.spec.family == family and (key, samples.key) not in self._scores
+            }
             if len(missing) > 1:
                 rows = self.family(family).score_many(
                     [t.model for t in missing.values()],

@@ -44,6 +44,7 @@ class RecordingFamily:
     def __init__(self, kept: frozenset[ModelSpec] = frozenset()) -> None:
         self.kept = kept
         self.trained: list[ModelSpec] = []
+        self.scored: list[str] = []
 
     def prepare(self) -> None:
         return None
@@ -69,6 +70,7 @@ class RecordingFamily:
         return (directory / "model.txt").read_text()
 
     def score(self, model: str, samples: SampleSet, progress=None) -> np.ndarray:
+        self.scored.append(model)
         return np.full(len(samples), 0.5)
 
     def score_many(self, models: list[str], samples: SampleSet, progress=None) -> np.ndarray:
@@ -134,6 +136,22 @@ def test_a_model_that_kept_its_parent_has_seen_only_what_the_parent_saw(bench_of
     # The next period continues the kept model: train_2's targets stay unseen.
     after = ModelSpec(FAKE, FINE_TUNE, 3)
     assert bench.seen_items([after]) == first | _items(bench, (3, "train"), (2, "val"))
+
+
+def test_a_model_that_kept_its_parent_is_scored_once_with_it(bench_of):
+    chain = [ModelSpec(FAKE, FINE_TUNE, t) for t in (1, 2, 3)]
+    family = RecordingFamily(kept=frozenset(chain[1:]))
+    bench = bench_of(family)
+    test = bench.samples(4, "test")
+    first = bench.model(chain[0]).model
+    for spec in reversed(chain):
+        bench.scores(spec, test)
+    assert family.scored == [first]
+    assert bench.served_key(chain[2]) == bench.model_key(chain[0]) != bench.model_key(chain[2])
+    # Scored together (LSAT-EN's pair), the kept weights still count once beside a trained model.
+    retrained = ModelSpec(FAKE, FULL, 2)
+    bench.scores_together([chain[2], retrained, chain[1]], test)
+    assert family.scored == [first, bench.model(retrained).model]
 
 
 def test_a_model_that_trained_has_seen_its_data_and_its_ancestors(bench_of):
