@@ -30,12 +30,13 @@ from app.widgets import chart_with_csv, csv_download, format_seconds, latex_down
 from lsat_core.store.models import RunStatus
 
 # Module-level strings would be drawn on the page (Streamlit's "magic"): notes are comments here.
-# A little longer than service.LIVE_TTL_S, so that each refresh reads fresh rows.
-LIVE_REFRESH_S = 3.0
-# The charts change at most once per validation or evaluation (tens of seconds apart on a CPU),
-# and drawing them was most of a refresh's cost: redrawn every LIVE_REFRESH_S, the page watching
-# a run kept more than half a core busy, taken from the worker (bench/monitor_cost.py).
-RESULTS_REFRESH_S = 15.0
+# Longer than service.LIVE_TTL_S, so that each refresh reads fresh rows. On a 2-core CPU every
+# refresh is CPU taken from the worker (a load of 0.18 cores, what watching cost at 3 s and 15 s,
+# slowed scoring by 9-16%, bench/contention.py): the status refreshes every 5 s (a LoRA step
+# there takes about 10 s), the charts, tables and events every minute (they change once per
+# validation or evaluation). That halved the page's CPU (bench/monitor_cost.py).
+LIVE_REFRESH_S = 5.0
+RESULTS_REFRESH_S = 60.0
 # The experiment whose cancellation waits for a confirmation, and the outcome of the last one.
 CONFIRM_CANCEL_KEY = "monitor_confirm_cancel"
 CANCELLED_KEY = "monitor_cancelled"
@@ -259,6 +260,11 @@ def live_status() -> None:
 
 @st.fragment(run_every=RESULTS_REFRESH_S if live else None)
 def live_results() -> None:
+    if live:
+        st.caption(
+            f"While the experiment runs, the status above refreshes every "
+            f"{LIVE_REFRESH_S:.0f} s and what follows every {RESULTS_REFRESH_S:.0f} s."
+        )
     st.subheader("Learning curves")
     learning_curves_panel.monitor_section(chosen.id)
     st.subheader("AUC per period")

@@ -78,7 +78,10 @@ def test_choosing_an_experiment_puts_it_in_the_url(run_page, app_env) -> None:
 
     assert app.query_params["experiment"] == str(app_env.next_experiment_id)
     assert {m.label: m.value for m in app.metric}["Status"] == "running"
-    assert "No task is reporting progress." not in [c.value for c in app.caption]
+    captions = [c.value for c in app.caption]
+    assert "No task is reporting progress." not in captions
+    # A running experiment's page says how fresh each part of it is.
+    assert "the status above refreshes every 5 s and what follows every 60 s." in " ".join(captions)
 
 
 def test_a_result_written_by_a_worker_fills_in_on_the_next_refresh(
