@@ -180,7 +180,8 @@ def _estimate(config: ExperimentConfig) -> None:
     seconds = work.seconds(rates)
     columns[4].metric("Rough time", "?" if seconds is None else format_seconds(seconds))
     st.caption(
-        f"{work.updates} updates to test. Upper bounds (early stopping may end training sooner) "
+        f"{work.updates} updates to test. Upper bounds (early stopping may end training sooner, "
+        "and a fine-tuning that keeps the model it started from is not scored again) "
         f"at SmolLM2-135M's speed on {rates.hardware}: {rates.prompts_per_second:,.1f} prompts "
         f"scored and {rates.samples_trained_per_second:,.1f} samples trained a second "
         f"({rates.source}); larger backbones are slower, loading the backbone adds about 20 s "
