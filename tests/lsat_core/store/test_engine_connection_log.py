@@ -29,9 +29,8 @@ def test_a_failed_pre_ping_and_a_programming_error_are_logged(
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        with engine.connect() as connection:
-            with pytest.raises(ProgrammingError):
-                connection.execute(text("SELECT no_such_column FROM pg_class"))
+        with engine.connect() as connection, pytest.raises(ProgrammingError):
+            connection.execute(text("SELECT no_such_column FROM pg_class"))
     finally:
         engine.dispose()
     messages = [record.getMessage() for record in caplog.records]
