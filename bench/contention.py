@@ -5,10 +5,10 @@
 
 The real SmolLM2-135M scores the same ML-1M test prompts of D_3 (batches of 16, as the quick
 preset), alone and beside a process that is busy for a share of every 140 ms (the --loads, in
-cores, in the order given, so idle and loaded runs alternate; 0.18 is what the Run monitor cost
-while it watched a run, bench/monitor_cost.py). Each scoring runs in a fresh process with
---threads torch threads. The slowdown of each row is against the mean of the idle rows: what a
-page that watches a run costs the run it watches (app/views/monitor.py).
+cores, in the order given, so idle and loaded runs alternate; watching a run on the Run monitor
+costs about 0.07-0.12 cores, bench/results/monitor_cost.json). Each scoring runs in a fresh
+process with --threads torch threads. The slowdown of each row is against the mean of the idle
+rows: what a page that watches a run costs the run it watches (app/views/monitor.py).
 """
 
 from __future__ import annotations

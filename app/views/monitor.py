@@ -31,10 +31,11 @@ from lsat_core.store.models import RunStatus
 
 # Module-level strings would be drawn on the page (Streamlit's "magic"): notes are comments here.
 # Longer than service.LIVE_TTL_S, so that each refresh reads fresh rows. On a 2-core CPU every
-# refresh is CPU taken from the worker (a load of 0.18 cores, what watching cost at 3 s and 15 s,
-# slowed scoring by 9-16%, bench/contention.py): the status refreshes every 5 s (a LoRA step
-# there takes about 10 s), the charts, tables and events every minute (they change once per
-# validation or evaluation). That halved the page's CPU (bench/monitor_cost.py).
+# refresh is CPU taken from the worker (a load of 0.18 cores slowed scoring by 9-16%,
+# bench/contention.py): the status refreshes every 5 s (a LoRA step there takes several
+# seconds), the charts, tables and events every minute (they change once per validation or
+# evaluation). Against 3 s and 15 s, watching the quick preset's store went from 0.121 to 0.071
+# cores (bench/monitor_cost.py).
 LIVE_REFRESH_S = 5.0
 RESULTS_REFRESH_S = 60.0
 # The experiment whose cancellation waits for a confirmation, and the outcome of the last one.

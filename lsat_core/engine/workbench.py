@@ -235,10 +235,13 @@ class Workbench:
         """The key of the weights `spec` serves: its own, or, for a model that kept its parent
         (fine-tuning made validation worse, docs/method.md section 3), the parent's. Scores are
         cached under it, so the kept weights are scored once for every role that serves them."""
-        trained = self.model(spec)
-        if spec.parent is not None and trained.metrics.get("kept_previous"):
+        if spec.parent is not None and self._kept_parent(spec):
             return self.served_key(spec.parent)
-        return trained.key
+        return self.model(spec).key
+
+    def _kept_parent(self, spec: ModelSpec) -> bool:
+        """Fine-tuning `spec` made validation worse, so it serves its parent's weights."""
+        return bool(self.model(spec).metrics.get("kept_previous"))
 
     def scores(self, spec: ModelSpec, samples: SampleSet) -> np.ndarray:
         """Scores of the trained model of `spec` on `samples` (cached)."""
@@ -291,7 +294,7 @@ class Workbench:
             own = self.family(spec.family).training_set(spec, self.train_set(spec))
             return frozenset(own.frame["item"].unique())
         inherited = self._seen(spec.parent)
-        if self.model(spec).metrics.get("kept_previous"):
+        if self._kept_parent(spec):
             return inherited
         own = self.family(spec.family).training_set(spec, self.train_set(spec))
         return inherited | frozenset(own.frame["item"].unique())
